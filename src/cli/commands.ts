@@ -1,0 +1,220 @@
+// The four commands over files and trees (shared/CLI.md): walk the PATHs, plan outputs, take
+// the password, run the files through the engine in parallel, report, and give the exit status.
+
+import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { getBackend, type BackendName } from '../crypto/index.js';
+import { KeyCache, passwordBytes } from '../crypto/keys.js';
+import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, SUITE_CHACHA20_POLY1305, type KdfId, type SuiteId } from '../format/constants.js';
+import { DEFAULT_PARAMS } from '../format/kdf-params.js';
+import { runAll } from '../engine/batch.js';
+import { Interrupted, newContext, type FileResult, type RunContext } from '../engine/context.js';
+import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from '../engine/files.js';
+import { inspectFile, type InspectResult } from '../engine/inspect.js';
+import { failure } from '../engine/results.js';
+import { PlanError, planOutput, type Direction } from '../fsops/plan.js';
+import { walk, type Found } from '../fsops/walk.js';
+import { getPassword, UsageError } from './password.js';
+import { colorWanted, Reporter } from './report.js';
+import { showPath } from './text.js';
+
+export interface CommonArgs {
+  paths: string[];
+  json: boolean;
+  quiet: boolean;
+  jobs?: number | undefined;
+  extension: string;
+  followSymlinks: boolean;
+  passwordFile?: string | undefined;
+  backend: BackendName;
+  progress: boolean;
+}
+
+export interface WriteArgs extends CommonArgs {
+  output?: string | undefined;
+  force: boolean;
+  skipExisting: boolean;
+  removeSource: boolean;
+}
+
+export interface EncryptArgs extends WriteArgs {
+  suite: 'aes-256-gcm' | 'chacha20-poly1305';
+  kdf: 'scrypt' | 'argon2id' | 'pbkdf2';
+  chunkSize: number;
+}
+
+export const SUITES: Record<EncryptArgs['suite'], SuiteId> = { 'aes-256-gcm': SUITE_AES_256_GCM, 'chacha20-poly1305': SUITE_CHACHA20_POLY1305 };
+export const KDFS: Record<EncryptArgs['kdf'], KdfId> = { scrypt: KDF_SCRYPT, argon2id: KDF_ARGON2ID, pbkdf2: KDF_PBKDF2 };
+
+/** SIGINT sets the run's flag (files in flight clean up); a second one exits at once. */
+export function onInterrupt(ctx: RunContext): () => void {
+  const handler = (): void => {
+    if (ctx.interrupted) process.exit(130);
+    ctx.interrupted = true;
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+function reporter(a: CommonArgs, verb: string): Reporter {
+  return new Reporter({
+    json: a.json, quiet: a.quiet, out: process.stdout, err: process.stderr, verb,
+    color: colorWanted(process.stdout), progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
+  });
+}
+
+async function collect(a: CommonArgs, accept: (name: string) => boolean, what: string): Promise<{ files: Found[]; problems: FileResult[] }> {
+  const { files, problems } = await walk(a.paths, { accept, followSymlinks: a.followSymlinks });
+  if (files.length === 0 && problems.length === 0) {
+    throw new UsageError(`no ${what} found in ${a.paths.map(showPath).join(', ')}`,
+      what.startsWith('files ending') ? 'check the PATHs, or pass --extension if your envelopes use another one' : 'check the PATHs');
+  }
+  return { files, problems: problems.map((p) => ({ path: p.path, status: 'io-error', bytes: 0, detail: p.message })) };
+}
+
+async function totalSize(files: Found[]): Promise<number> {
+  let n = 0;
+  for (const f of files) n += (await fsp.stat(f.path).catch(() => ({ size: 0 }))).size;
+  return n;
+}
+
+async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): Promise<string> {
+  const pw = await getPassword({ passwordFile: a.passwordFile, prompt: true, confirm, stdinFree: !a.paths.includes('-') });
+  if (pw === null) {
+    throw new UsageError(`${verb} needs a password`, 'use --password-file FILE or set ASPERA_SCP_FILEPASS (or run on a terminal to be asked)');
+  }
+  return pw;
+}
+
+async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Found[], problems: FileResult[],
+  work: (f: Found) => Promise<FileResult>): Promise<number> {
+  for (const p of problems) rep.file(p);
+  rep.start(items.length, await totalSize(items));
+  const stop = onInterrupt(ctx);
+  try {
+    await runAll(items, a.jobs ?? availableParallelism(), ctx, work, (r) => rep.file(r));
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    rep.summary({ interrupted: true }, 'interrupted');
+    process.stderr.write('aenv: interrupted: finished files stay; the unfinished ones left nothing\n');
+    return 130;
+  } finally {
+    stop();
+  }
+  return -1;
+}
+
+function writeOptions(a: WriteArgs): WriteOptions {
+  return { force: Boolean(a.force), skipExisting: Boolean(a.skipExisting), removeSource: Boolean(a.removeSource) };
+}
+
+async function planAll(a: WriteArgs, files: Found[], dir: Direction): Promise<Map<Found, ReturnType<typeof planOutput> | FileResult>> {
+  const out = a.output ?? null;
+  if (out !== null) await fsp.mkdir(out, { recursive: true });
+  const plans = new Map<Found, ReturnType<typeof planOutput> | FileResult>();
+  for (const f of files) {
+    try {
+      plans.set(f, planOutput(f, dir, a.extension, out));
+    } catch (e) {
+      if (!(e instanceof PlanError)) throw e;
+      plans.set(f, failure(f.path, undefined, e));
+    }
+  }
+  return plans;
+}
+
+export async function runDecrypt(a: WriteArgs): Promise<number> {
+  for (const p of a.paths) {
+    const st = await fsp.stat(p).catch(() => null);
+    if (st?.isFile() && !path.basename(p).endsWith(a.extension)) {
+      throw new UsageError(`${showPath(p)} does not end in ${a.extension}, so its output name is unknown`,
+        `rename it, or pass --extension with the ending your envelopes use`);
+    }
+  }
+  const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
+  const pw = await passwordOrUsage(a, false, 'decrypt');
+  const backend = getBackend(a.backend);
+  const rep = reporter(a, 'decrypt');
+  const ctx = newContext(backend, new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
+  const plans = await planAll(a, files, 'decrypt');
+  const opt = writeOptions(a);
+  const code = await runFiles(a, ctx, rep, files, problems, async (f) => {
+    const p = plans.get(f)!;
+    return 'status' in p ? p : decryptFile(f.path, p, opt, ctx);
+  });
+  if (code >= 0) return code;
+  return rep.summary({}) ? 1 : 0;
+}
+
+export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Promise<number> {
+  const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
+  const pw = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
+  if (a.passwordPrompt && pw === null) throw new UsageError('--password-prompt needs a terminal on standard input');
+  const backend = getBackend(a.backend);
+  const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
+  const ctx = newContext(backend, pw === null ? null : new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
+  const code = await runFiles(a, ctx, rep, files, problems, (f) => verifyFile(f.path, ctx));
+  if (code >= 0) return code;
+  const kind = pw === null ? 'passwordless' : 'keyed';
+  const note = pw === null
+    ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
+    : 'keyed check: every chunk authenticated and every content digest matched';
+  return rep.summary({ verify: kind }, note) ? 1 : 0;
+}
+
+export async function sealingFor(a: EncryptArgs, keys: KeyCache): Promise<Sealing> {
+  const chunkLog2 = Math.log2(a.chunkSize);
+  const params = DEFAULT_PARAMS[KDFS[a.kdf]];
+  const salt = randomBytes(32);
+  return { suite: SUITES[a.suite], chunkLog2, params, salt, master: await keys.master(params, salt) };
+}
+
+export async function runEncrypt(a: EncryptArgs): Promise<number> {
+  const { files, problems } = await collect(a, (n) => !n.endsWith(a.extension), 'files');
+  const pw = await passwordOrUsage(a, true, 'encrypt');
+  const backend = getBackend(a.backend);
+  const rep = reporter(a, 'encrypt');
+  const keys = new KeyCache(backend, passwordBytes(pw));
+  const ctx = newContext(backend, keys, (n) => rep.progress(n));
+  const sealing = await sealingFor(a, keys);
+  const plans = await planAll(a, files, 'encrypt');
+  const opt = writeOptions(a);
+  const code = await runFiles(a, ctx, rep, files, problems, async (f) => {
+    if (f.root === null && path.basename(f.path).endsWith(a.extension)) {
+      return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${a.extension}` };
+    }
+    const p = plans.get(f)!;
+    return 'status' in p ? p : encryptFile(f.path, p, opt, ctx, sealing);
+  });
+  if (code >= 0) return code;
+  return rep.summary({}) ? 1 : 0;
+}
+
+export async function runInspect(a: { paths: string[]; json: boolean }): Promise<number> {
+  let failed = 0;
+  for (const p of a.paths) {
+    const r: InspectResult = await inspectFile(p);
+    if (r.status !== 'ok') failed++;
+    process.stdout.write(a.json ? JSON.stringify(r) + '\n' : inspectText(r));
+  }
+  return failed ? 1 : 0;
+}
+
+function inspectText(r: InspectResult): string {
+  const lines = [`${showPath(r.path)}: ${r.status}${r.status === 'ok' ? '' : ` (${r.detail})`}`];
+  const row = (k: string, v: unknown): void => {
+    if (v !== undefined) lines.push(`  ${k.padEnd(16)}${String(v)}`);
+  };
+  row('size', r.size !== undefined ? `${r.size} bytes` : undefined);
+  row('format', r.version !== undefined ? `AENV/${r.version}` : undefined);
+  row('suite', r.suite);
+  row('kdf', r.kdf_text);
+  row('chunk size', r.chunk_size);
+  row('chunks', r.chunks);
+  row('plaintext', r.plaintext_bytes !== undefined ? `${r.plaintext_bytes} bytes` : undefined);
+  row('batch id', r.batch_id !== undefined ? `${r.batch_id} (salt prefix: files sealed in one run share it)` : undefined);
+  row('content digest', r.content_digest);
+  return lines.join('\n') + '\n';
+}

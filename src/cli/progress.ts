@@ -1,0 +1,60 @@
+// A one-line progress display on a terminal's standard error: files done/total, bytes,
+// throughput and ETA. Redrawn at most 10 times a second; cleared before any other line is
+// printed, so failures never garble it. Only used when standard error is a terminal.
+
+import type { Writable } from 'node:stream';
+import { bytesText, durationText, rateText } from './text.js';
+
+export class Progress {
+  private files = 0;
+  private totalFiles = 0;
+  private bytes = 0;
+  private totalBytes = 0;
+  private t0 = Date.now();
+  private last = 0;
+  private shown = false;
+
+  constructor(private readonly out: Writable, private readonly verb: string) {}
+
+  start(files: number, bytes: number): void {
+    this.totalFiles = files;
+    this.totalBytes = bytes;
+    this.t0 = Date.now();
+  }
+
+  add(n: number): void {
+    this.bytes += n;
+    const now = Date.now();
+    if (now - this.last >= 100) {
+      this.last = now;
+      this.draw();
+    }
+  }
+
+  fileDone(): void {
+    this.files++;
+  }
+
+  line(): string {
+    const secs = (Date.now() - this.t0) / 1000;
+    const rate = secs > 0 ? this.bytes / secs : 0;
+    const eta = rate > 0 && this.totalBytes > this.bytes ? (this.totalBytes - this.bytes) / rate : NaN;
+    const pct = this.totalBytes ? Math.floor((100 * this.bytes) / this.totalBytes) : 100;
+    return `${this.verb} ${this.files}/${this.totalFiles} files  ${bytesText(this.bytes)} of ${bytesText(this.totalBytes)} (${pct}%)  ${rateText(this.bytes, secs)}  ETA ${durationText(eta)}`;
+  }
+
+  draw(): void {
+    const cols = (this.out as { columns?: number }).columns ?? 80;
+    this.out.write(`\r\x1b[K${this.line().slice(0, Math.max(10, cols - 1))}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.out.write('\r\x1b[K');
+    this.shown = false;
+  }
+
+  finish(): void {
+    this.clear();
+  }
+}

@@ -1,0 +1,118 @@
+// What people and scripts see of a run (shared/CLI.md "Results"): one JSON object per file and a
+// summary line with --json; otherwise a readable line per file (with a hint on failures), a
+// progress display on a terminal's standard error, and a summary table by status.
+
+import type { Writable } from 'node:stream';
+import type { FileResult } from '../engine/context.js';
+import { HINTS, isFailure, STATUSES, type Status } from '../format/status.js';
+import { Progress } from './progress.js';
+import { bytesText, rateText, showPath } from './text.js';
+
+export interface ReportOptions {
+  json: boolean;
+  quiet: boolean;
+  /** Where file lines go (stdout, or stderr when stdout carries data). */
+  out: Writable;
+  err: Writable;
+  color: boolean;
+  progress: boolean;
+  verb: string;
+}
+
+const COLORS: Partial<Record<Status, string>> = {
+  ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
+  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m',
+};
+
+export function colorWanted(stream: { isTTY?: boolean }): boolean {
+  const nc = process.env['NO_COLOR'];
+  return Boolean(stream.isTTY) && (nc === undefined || nc === '') && process.env['TERM'] !== 'dumb';
+}
+
+export class Reporter {
+  readonly counts = new Map<Status, number>();
+  bytes = 0;
+  private readonly started = process.hrtime.bigint();
+  private readonly bar: Progress | null;
+
+  constructor(private readonly o: ReportOptions) {
+    this.bar = o.progress ? new Progress(o.err, o.verb) : null;
+  }
+
+  start(files: number, bytes: number): void {
+    this.bar?.start(files, bytes);
+  }
+
+  progress(bytes: number): void {
+    this.bar?.add(bytes);
+  }
+
+  get failed(): number {
+    let n = 0;
+    for (const [s, c] of this.counts) if (isFailure(s)) n += c;
+    return n;
+  }
+
+  seconds(): number {
+    return Number(process.hrtime.bigint() - this.started) / 1e9;
+  }
+
+  file(r: FileResult): void {
+    this.counts.set(r.status, (this.counts.get(r.status) ?? 0) + 1);
+    this.bytes += r.bytes;
+    this.bar?.fileDone();
+    if (this.o.json) {
+      this.bar?.clear();
+      const row: Record<string, unknown> = { path: r.path };
+      if (r.output !== undefined) row['output'] = r.output;
+      Object.assign(row, { status: r.status, bytes: r.bytes, detail: r.detail });
+      if (r.chunk !== undefined) Object.assign(row, { chunk: r.chunk, offset: r.offset });
+      if (r.warning) row['warning'] = r.warning;
+      this.o.out.write(JSON.stringify(row) + '\n');
+      this.bar?.draw();
+      return;
+    }
+    const fail = isFailure(r.status);
+    if (this.o.quiet && !fail && !r.warning) return;
+    this.bar?.clear();
+    const tag = this.paint(r.status, r.status.padEnd(14));
+    const lines: string[] = [];
+    if (r.status === 'ok' && r.output !== undefined) {
+      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)})`);
+    } else if (r.status === 'ok') {
+      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
+    } else {
+      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
+    }
+    if (r.warning) lines.push(`${' '.repeat(14)} warning: ${r.warning}`);
+    if (fail && HINTS[r.status]) lines.push(`${' '.repeat(14)} hint: ${HINTS[r.status]}`);
+    (fail ? this.o.err : this.o.out).write(lines.join('\n') + '\n');
+    this.bar?.draw();
+  }
+
+  /** The last line (JSON) or the summary table (people). Returns the number of failures. */
+  summary(extra: Record<string, unknown> = {}, note = ''): number {
+    this.bar?.finish();
+    const secs = Math.round(this.seconds() * 1000) / 1000;
+    const ok = this.counts.get('ok') ?? 0;
+    const skipped = this.counts.get('skipped') ?? 0;
+    const failed = this.failed;
+    if (this.o.json) {
+      const byStatus = Object.fromEntries(STATUSES.filter((s) => this.counts.has(s)).map((s) => [s, this.counts.get(s)]));
+      this.o.out.write(JSON.stringify({ summary: { ok, failed, skipped, bytes: this.bytes, seconds: secs, by_status: byStatus, ...extra } }) + '\n');
+      return failed;
+    }
+    if (this.o.quiet) return failed;
+    const total = ok + skipped + failed;
+    const rows = STATUSES.filter((s) => this.counts.has(s)).map((s) => `  ${this.paint(s, s.padEnd(15))}${String(this.counts.get(s)).padStart(8)}`);
+    const head = `${this.o.verb}: ${total} file${total === 1 ? '' : 's'}, ${bytesText(this.bytes)} in ${secs.toFixed(2)} s (${rateText(this.bytes, secs)})`;
+    const tail = failed ? `${failed} failed` : 'all ok';
+    this.o.err.write([head, ...rows, `  ${tail}${note ? `; ${note}` : ''}`].join('\n') + '\n');
+    return failed;
+  }
+
+  private paint(s: Status, text: string): string {
+    const c = this.o.color ? COLORS[s] : undefined;
+    return c ? `${c}${text}\x1b[0m` : text;
+  }
+}

@@ -1,0 +1,56 @@
+// `decrypt -` and `encrypt -` on the command line: standard input to standard output, messages
+// on standard error, exit 1 when the stream proves truncated or damaged.
+
+import { getBackend } from '../crypto/index.js';
+import { KeyCache, passwordBytes } from '../crypto/keys.js';
+import { newContext } from '../engine/context.js';
+import { DIGEST_WARNING } from '../engine/files.js';
+import { decryptStream, encryptStream } from '../engine/stdio.js';
+import { failure } from '../engine/results.js';
+import { HINTS, isFailure } from '../format/status.js';
+import { onInterrupt, sealingFor, type EncryptArgs, type WriteArgs } from './commands.js';
+import { getPassword, UsageError } from './password.js';
+
+async function password(a: WriteArgs, verb: string): Promise<string> {
+  const pw = await getPassword({ passwordFile: a.passwordFile, prompt: false, confirm: false, stdinFree: false });
+  if (pw === null) throw new UsageError(`${verb} - needs a password`, 'standard input carries the data: use --password-file FILE or ASPERA_SCP_FILEPASS');
+  return pw;
+}
+
+function finish(a: WriteArgs, r: { status: string; bytes: number; detail: string; warning?: string }): void {
+  if (a.json) {
+    process.stderr.write(JSON.stringify({ path: '-', output: '-', ...r }) + '\n');
+  } else if (r.status !== 'ok' || r.warning) {
+    process.stderr.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
+    const hint = HINTS[r.status as keyof typeof HINTS];
+    if (r.status !== 'ok' && hint) process.stderr.write(`aenv: hint: ${hint}; the output so far is a verified prefix only\n`);
+  }
+}
+
+export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'encrypt'): Promise<number> {
+  if (verb === 'encrypt' && process.stdout.isTTY) {
+    throw new UsageError('refusing to write a binary envelope to a terminal', 'redirect standard output to a file or a pipe');
+  }
+  const pw = await password(a, verb);
+  const backend = getBackend(a.backend);
+  const keys = new KeyCache(backend, passwordBytes(pw));
+  const ctx = newContext(backend, keys);
+  const stop = onInterrupt(ctx);
+  try {
+    if (verb === 'encrypt') {
+      const out = await encryptStream(process.stdin, process.stdout, ctx, await sealingFor(a as EncryptArgs, keys));
+      finish(a, { status: 'ok', bytes: out.bytes, detail: 'sealed' });
+      return 0;
+    }
+    const out = await decryptStream(process.stdin, process.stdout, ctx);
+    finish(a, { status: 'ok', bytes: out.bytes, detail: 'decrypted', ...(out.digestOk === false ? { warning: DIGEST_WARNING } : {}) });
+    return 0;
+  } catch (e) {
+    if (ctx.interrupted) return 130;
+    const r = failure('-', '-', e);
+    finish(a, r);
+    return isFailure(r.status) ? 1 : 0;
+  } finally {
+    stop();
+  }
+}

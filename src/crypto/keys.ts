@@ -1,0 +1,84 @@
+// Keys of AENV/1 (shared/ENVELOPE.md "Keys"): the password as NFC-normalized UTF-8, the
+// master key from the KDF, header and payload keys by HKDF-SHA256 (RFC 5869), header_mac by
+// HMAC-SHA256 (RFC 2104), and the per-run cache of master keys keyed by
+// (password, kdf, params, salt).
+
+import { INFO_HEADER, INFO_PAYLOAD } from '../format/constants.js';
+import { constantTimeEqual, type Header } from '../format/header.js';
+import type { KdfParams } from '../format/kdf-params.js';
+import type { Backend } from './backend.js';
+
+export class PasswordError extends Error {}
+
+/** P = UTF-8 of the NFC-normalized password; empty or ill-formed UTF-16 is a usage error. */
+export function passwordBytes(password: string): Uint8Array {
+  if (password.length === 0) throw new PasswordError('the password is empty');
+  if (!password.isWellFormed()) throw new PasswordError('the password is not valid text (unpaired surrogate)');
+  return new TextEncoder().encode(password.normalize('NFC'));
+}
+
+/** Decodes password bytes read from a file or the environment; rejects invalid UTF-8. */
+export function passwordFromBytes(bytes: Uint8Array): string {
+  let s: string;
+  try {
+    s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new PasswordError('the password is not valid UTF-8');
+  }
+  return s;
+}
+
+export interface FileKeys {
+  headerKey: Uint8Array;
+  payloadKey: Uint8Array;
+}
+
+export function fileKeys(backend: Backend, master: Uint8Array, fileNonce: Uint8Array): FileKeys {
+  return {
+    headerKey: backend.hkdfSha256(master, fileNonce, INFO_HEADER, 32),
+    payloadKey: backend.hkdfSha256(master, fileNonce, INFO_PAYLOAD, 32),
+  };
+}
+
+export function headerMacMatches(backend: Backend, headerKey: Uint8Array, h: Header): boolean {
+  return constantTimeEqual(backend.hmacSha256(headerKey, h.macInput), h.headerMac);
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+/**
+ * Master keys for one run. A batch sealed in one run shares a salt, so 10,000 files cost one
+ * KDF. KDFs run one at a time (memory is bounded by the largest single one), and concurrent
+ * requests for the same key wait for the same derivation.
+ */
+export class KeyCache {
+  private readonly keys = new Map<string, Promise<Uint8Array>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pwId: string;
+  /** How many derivations actually ran (for tests and reports). */
+  derivations = 0;
+
+  constructor(private readonly backend: Backend, private readonly password: Uint8Array) {
+    // The cache key includes the password (a digest of it), so a cache can never let one
+    // password open files sealed under another.
+    const h = backend.sha256();
+    h.update(password);
+    this.pwId = hex(h.digest());
+  }
+
+  master(params: KdfParams, salt: Uint8Array): Promise<Uint8Array> {
+    const id = `${this.pwId}:${params.kdf}:${params.p1}:${params.p2}:${params.p3}:${hex(salt)}`;
+    let p = this.keys.get(id);
+    if (!p) {
+      p = this.queue.then(() => {
+        this.derivations++;
+        return this.backend.kdf(this.password, salt, params);
+      });
+      this.queue = p.catch(() => undefined);
+      this.keys.set(id, p);
+    }
+    return p;
+  }
+}

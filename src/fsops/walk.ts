@@ -1,0 +1,102 @@
+// Walking the PATH arguments (shared/CLI.md "Commands"): files as given, folders recursively,
+// regular files only, symbolic links followed only when asked and then never in a loop.
+// Each found file remembers the PATH it came from, so its output can mirror the tree.
+
+import { promises as fsp, type Stats } from 'node:fs';
+import * as path from 'node:path';
+import { isTempName } from './atomic.js';
+
+export interface Found {
+  /** The file as a path usable to open it. */
+  path: string;
+  /** The PATH argument's folder when it was a folder, else null (a PATH file). */
+  root: string | null;
+  /** Path of the file relative to root (or its base name for a PATH file). */
+  rel: string;
+}
+
+export interface WalkProblem {
+  path: string;
+  message: string;
+}
+
+export interface WalkOptions {
+  /** Which files to take: a predicate on the base name. */
+  accept: (name: string) => boolean;
+  followSymlinks: boolean;
+}
+
+export interface WalkResult {
+  files: Found[];
+  problems: WalkProblem[];
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code ? `${err.code}: ${err.syscall ?? 'access'} failed` : String(e);
+}
+
+export async function walk(paths: readonly string[], opt: WalkOptions): Promise<WalkResult> {
+  const files: Found[] = [];
+  const problems: WalkProblem[] = [];
+  const seenFiles = new Set<string>();
+
+  const add = (f: Found, st: Stats): void => {
+    const id = `${st.dev}:${st.ino}`;
+    if (seenFiles.has(id)) return; // the same file reached twice (two PATHs, or links)
+    seenFiles.add(id);
+    files.push(f);
+  };
+
+  async function dir(root: string, rel: string, ancestors: Set<string>): Promise<void> {
+    const full = rel ? path.join(root, rel) : root;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fsp.readdir(full, { withFileTypes: true });
+    } catch (e) {
+      problems.push({ path: full, message: `cannot read folder (${errText(e)})` });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const ent of entries) {
+      const childRel = rel ? path.join(rel, ent.name) : ent.name;
+      const child = path.join(root, childRel);
+      let st: Stats;
+      try {
+        st = ent.isSymbolicLink() && opt.followSymlinks ? await fsp.stat(child) : await fsp.lstat(child);
+      } catch (e) {
+        if (ent.isSymbolicLink()) continue; // a dangling link: nothing to read
+        problems.push({ path: child, message: `cannot stat (${errText(e)})` });
+        continue;
+      }
+      if (st.isSymbolicLink()) continue; // not followed
+      if (st.isDirectory()) {
+        const id = `${st.dev}:${st.ino}`;
+        if (ancestors.has(id)) continue; // a link back up the tree: never loop
+        ancestors.add(id);
+        await dir(root, childRel, ancestors);
+        ancestors.delete(id);
+      } else if (st.isFile() && !isTempName(ent.name) && opt.accept(ent.name)) {
+        add({ path: child, root, rel: childRel }, st);
+      }
+    }
+  }
+
+  for (const p of paths) {
+    let st: Stats;
+    try {
+      st = await fsp.stat(p); // a PATH named on the command line is followed, as by cp and tar
+    } catch (e) {
+      problems.push({ path: p, message: `cannot open (${errText(e)})` });
+      continue;
+    }
+    if (st.isDirectory()) {
+      await dir(p, '', new Set([`${st.dev}:${st.ino}`]));
+    } else if (st.isFile()) {
+      add({ path: p, root: null, rel: path.basename(p) }, st);
+    } else {
+      problems.push({ path: p, message: 'not a regular file or folder' });
+    }
+  }
+  return { files, problems };
+}
