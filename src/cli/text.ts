@@ -14,7 +14,7 @@ export function bytesText(n: number): string {
     v /= 1024;
     u++;
   }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+  return u === 0 ? `${Math.round(n)} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 export function rateText(bytes: number, seconds: number): string {

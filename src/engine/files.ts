@@ -53,7 +53,7 @@ async function precheck(src: string, p: Planned, opt: WriteOptions): Promise<Fil
   if (opt.force || !(await exists(p.output))) return null;
   return opt.skipExisting
     ? { path: src, output: p.output, status: 'skipped', bytes: 0, detail: 'output already exists' }
-    : { path: src, output: p.output, status: 'exists', bytes: 0, detail: 'output already exists (use --skip-existing or --force)' };
+    : { path: src, output: p.output, status: 'exists', bytes: 0, detail: 'output already exists' };
 }
 
 async function openSource(src: string): Promise<{ fh: fsp.FileHandle; size: number }> {
@@ -132,7 +132,7 @@ export async function verifyFile(src: string, ctx: RunContext): Promise<FileResu
     }
     return {
       path: src, status: 'ok', bytes: s.size,
-      detail: keyed ? `all ${o.layout.chunks} chunks authenticated and content digest matches` : 'structure and content digest match (no password: not authenticated)',
+      detail: keyed ? `${o.layout.chunks === 1 ? 'its one chunk' : `all ${o.layout.chunks} chunks`} authenticated and content digest matches` : 'structure and content digest match (no password: not authenticated)',
     };
   } catch (e) {
     return failure(src, undefined, e);
