@@ -1,6 +1,7 @@
 // The aenv command line (shared/CLI.md): flags parsed by yargs, dispatched to commands.ts.
 // Usage errors exit 2 with `aenv: error:` and a `aenv: hint:` line; nothing prints a stack trace.
 
+import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
 import { BACKEND_NAMES } from '../crypto/backend.js';
@@ -53,19 +54,42 @@ function checkArgs(a: { paths?: string[] | undefined; jobs?: number | undefined;
   if (a.extension === '' || a.extension.includes('/')) throw new UsageError('--extension must be a non-empty name ending such as .aspera-env');
 }
 
+// yargs drops a bare `-` and puts everything after `--` into `_`, not into PATH...: so `-` is
+// passed through as a token no real argument can hold (argv strings never contain NUL), and
+// the words after `--` are added to the PATHs as they are (`-` there is a file named "-").
+const STDIN_TOKEN = '\u0000-';
+
+function splitArgv(argv: string[]): { args: string[]; rest: string[] } {
+  const dd = argv.indexOf('--');
+  const head = dd < 0 ? argv : argv.slice(0, dd);
+  const rest = dd < 0 ? [] : argv.slice(dd + 1).map((p) => (p === '-' ? `.${path.sep}-` : p));
+  return { args: head.map((x) => (x === '-' ? STDIN_TOKEN : x)), rest };
+}
+
+/** The parsed arguments with `-` restored and the words after `--` appended to the PATHs. */
+function restore<T extends { paths?: string[] | undefined }>(a: T, rest: string[]): T & { paths: string[] } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) out[k] = (v as unknown) === STDIN_TOKEN ? '-' : v;
+  out['paths'] = [...(a.paths ?? []).map((p) => (p === STDIN_TOKEN ? '-' : p)), ...rest];
+  return out as T & { paths: string[] };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   let pending: Promise<number> | null = null;
-  const cli = yargs(argv)
+  const { args, rest } = splitArgv(argv);
+  const cli = yargs(args)
     .scriptName('aenv')
     .usage('aenv <command> PATH... [options]\n\nOpen, check and seal AENV/1 (.aspera-env) password-encrypted envelopes, offline.')
-    .command('decrypt [paths..]', 'decrypt envelopes (files or whole trees); - for stdin to stdout', (y) => writing(y), (a) => {
+    .command('decrypt [paths..]', 'decrypt envelopes (files or whole trees); - for stdin to stdout', (y) => writing(y), (a0) => {
+      const a = restore(a0, rest);
       checkArgs(a, 'decrypt');
       const wa = { ...a, paths: a.paths as string[] } as unknown as WriteArgs;
       pending = a.paths?.[0] === '-' ? runStream(wa, 'decrypt') : runDecrypt(wa);
     })
     .command('verify [paths..]', 'check envelopes: keyed with a password, else structure and digest only', (y) =>
-      common(y).option('password-prompt', { type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }), (a) => {
+      common(y).option('password-prompt', { type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }), (a0) => {
+      const a = restore(a0, rest);
       checkArgs(a, 'verify');
       if (a.paths?.includes('-')) throw new UsageError('verify reads files, not standard input', 'use decrypt - to check a stream');
       pending = runVerify({ ...a, paths: a.paths as string[] } as unknown as Parameters<typeof runVerify>[0]);
@@ -74,14 +98,16 @@ export async function main(argv: string[]): Promise<number> {
       writing(y)
         .option('suite', { choices: ['aes-256-gcm', 'chacha20-poly1305'] as const, default: 'aes-256-gcm' as const, describe: 'AEAD cipher suite' })
         .option('kdf', { choices: ['scrypt', 'argon2id', 'pbkdf2'] as const, default: 'scrypt' as const, describe: 'password KDF (default costs from the spec)' })
-        .option('chunk-size', { type: 'string', default: '65536', describe: 'plaintext bytes per chunk: power of two, 4K..16M' }), (a) => {
+        .option('chunk-size', { type: 'string', default: '65536', describe: 'plaintext bytes per chunk: power of two, 4K..16M' }), (a0) => {
+      const a = restore(a0, rest);
       checkArgs(a, 'encrypt');
       const ea = { ...a, paths: a.paths as string[], chunkSize: parseSize(a['chunk-size']) } as unknown as EncryptArgs;
       pending = a.paths?.[0] === '-' ? runStream(ea, 'encrypt') : runEncrypt(ea);
     })
     .command('inspect [paths..]', 'show header fields, sizes, chunk count and batch id (no password)', (y) =>
-      y.positional('paths', { type: 'string', array: true }).option('json', { type: 'boolean', default: false }), (a) => {
-      if (!a.paths || a.paths.length === 0) throw new UsageError('inspect needs at least one FILE');
+      y.positional('paths', { type: 'string', array: true }).option('json', { type: 'boolean', default: false }), (a0) => {
+      const a = restore(a0, rest);
+      if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE');
       pending = runInspect({ paths: a.paths, json: a.json });
     })
     .demandCommand(1, 'give a command: decrypt, verify, encrypt or inspect')

@@ -23,7 +23,9 @@ function finish(a: WriteArgs, r: { status: string; bytes: number; detail: string
   } else if (r.status !== 'ok' || r.warning) {
     process.stderr.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
     const hint = HINTS[r.status as keyof typeof HINTS];
-    if (r.status !== 'ok' && hint) process.stderr.write(`aenv: hint: ${hint}; the output so far is a verified prefix only\n`);
+    // Only a corrupt stream can have released plaintext (steps 1-6 fail before any output).
+    const prefix = r.status === 'corrupt' ? '; the output so far is a verified prefix only' : '';
+    if (r.status !== 'ok' && hint) process.stderr.write(`aenv: hint: ${hint}${prefix}\n`);
   }
 }
 
