@@ -10,7 +10,7 @@ import type { SuiteId } from '../format/constants.js';
 import { encodeMacInput, finishHeader } from '../format/header.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import { EnvelopeError } from '../format/status.js';
-import { commit, createTemp, discardTemp, exists, finishTemp, fsyncDir, removeStaleTemps, type TempFile } from '../fsops/atomic.js';
+import { commit, createTemp, discardTemp, exists, ExistsError, finishTemp, fsyncDir, removeStaleTemps, type TempFile } from '../fsops/atomic.js';
 import { ensureOutputDir, type Planned } from '../fsops/plan.js';
 import { ChunkSealer } from '../stream/chunks.js';
 import { StreamEncoder } from '../stream/encoder.js';
@@ -18,7 +18,7 @@ import { readBlocks } from './blocks.js';
 import { checkInterrupted, type FileResult, type RunContext } from './context.js';
 import { openEnvelope } from './open.js';
 import { checkDigest, openPayload, TARGET_BLOCK } from './payload.js';
-import { failure } from './results.js';
+import { describeIoError, failure } from './results.js';
 
 export interface WriteOptions {
   force: boolean;
@@ -68,6 +68,28 @@ async function openSource(src: string): Promise<{ fh: fsp.FileHandle; size: numb
   }
 }
 
+/** The output is in place, but --remove-source could not remove the source. */
+class SourceKept extends Error {
+  constructor(readonly reason: unknown) {
+    super('source not removed');
+  }
+}
+
+/** The result of a write that failed: a commit beaten by a racing run, or a source kept. */
+function writeFailure(src: string, p: Planned, opt: WriteOptions, e: unknown, bytes: number, verb: string): FileResult {
+  if (e instanceof ExistsError && opt.skipExisting) {
+    // Another run committed the same output between our precheck and our commit.
+    return { path: src, output: p.output, status: 'skipped', bytes: 0, detail: 'output already exists (appeared while this file was being written)' };
+  }
+  if (e instanceof SourceKept) {
+    return {
+      path: src, output: p.output, status: 'io-error', bytes,
+      detail: `${verb} to ${p.output}, but the ${verb === 'decrypted' ? 'envelope' : 'source'} could not be removed: ${describeIoError(e.reason)}`,
+    };
+  }
+  return failure(src, p.output, e);
+}
+
 /** Writes through `produce` into a temporary file, then commits it and maybe removes `src`. */
 async function writeOutput(src: string, p: Planned, opt: WriteOptions, ctx: RunContext,
   produce: (tmp: TempFile) => Promise<void>, closeSource: () => Promise<void>): Promise<void> {
@@ -84,8 +106,12 @@ async function writeOutput(src: string, p: Planned, opt: WriteOptions, ctx: RunC
   }
   if (opt.removeSource) {
     // The output and its folder are flushed (commit did both): only now may the source go.
-    await closeSource();
-    await fsp.unlink(src);
+    try {
+      await closeSource();
+      await fsp.unlink(src);
+    } catch (e) {
+      throw new SourceKept(e);
+    }
     await fsyncDir(path.dirname(src));
   }
 }
@@ -94,10 +120,12 @@ export async function decryptFile(src: string, p: Planned, opt: WriteOptions, ct
   const early = await precheck(src, p, opt).catch((e: unknown) => failure(src, p.output, e));
   if (early) return early;
   let fh: fsp.FileHandle | undefined;
+  let written = 0;
   try {
     const s = await openSource(src);
     fh = s.fh;
     const o = await openEnvelope(fh, s.size, ctx, true);
+    written = o.layout.plaintextLen;
     let digestOk = true;
     await writeOutput(src, p, opt, ctx, async (tmp) => {
       digestOk = await openPayload(fh!, o, ctx, (pts) => writeAll(tmp.fh, pts));
@@ -109,7 +137,7 @@ export async function decryptFile(src: string, p: Planned, opt: WriteOptions, ct
       ...(digestOk ? {} : { warning: DIGEST_WARNING }),
     };
   } catch (e) {
-    return failure(src, p.output, e);
+    return writeFailure(src, p, opt, e, written, 'decrypted');
   } finally {
     await fh?.close().catch(() => undefined);
   }
@@ -168,9 +196,11 @@ export async function encryptFile(src: string, p: Planned, opt: WriteOptions, ct
   const early = await precheck(src, p, opt).catch((e: unknown) => failure(src, p.output, e));
   if (early) return early;
   let fh: fsp.FileHandle | undefined;
+  let size = 0;
   try {
     const src0 = await openSource(src);
     fh = src0.fh;
+    size = src0.size;
     const { header, encoder } = newEncoder(ctx, s);
     await writeOutput(src, p, opt, ctx, async (tmp) => {
       await writeAll(tmp.fh, [header]);
@@ -186,7 +216,7 @@ export async function encryptFile(src: string, p: Planned, opt: WriteOptions, ct
       detail: `sealed in ${encoder.chunks} chunk${encoder.chunks === 1 ? '' : 's'}${opt.removeSource ? ', source removed' : ''}`,
     };
   } catch (e) {
-    return failure(src, p.output, e);
+    return writeFailure(src, p, opt, e, size, 'encrypted');
   } finally {
     await fh?.close().catch(() => undefined);
   }
