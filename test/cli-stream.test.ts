@@ -6,12 +6,15 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aenvBytes, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
 
 const CHUNK = 4096;
 const B = CHUNK + 16;
 const HEADER = 128;
+// Each test spawns the real CLI a few times; a loaded machine makes that slow.
+vi.setConfig({ testTimeout: 30_000 });
+
 const tmp = tempDir('aenv-stream-');
 let pw: string;
 let other: string;

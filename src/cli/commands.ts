@@ -71,7 +71,8 @@ async function collect(a: CommonArgs, accept: (name: string) => boolean, what: s
     throw new UsageError(`no ${what} found in ${a.paths.map(showPath).join(', ')}`,
       what.startsWith('files ending') ? 'check the PATHs, or pass --extension if your envelopes use another one' : 'check the PATHs');
   }
-  return { files, problems: problems.map((p) => ({ path: p.path, status: 'io-error', bytes: 0, detail: p.message })) };
+  const hint = 'check that the PATH exists and is readable (permissions, a mount that went away)';
+  return { files, problems: problems.map((p) => ({ path: p.path, status: 'io-error', bytes: 0, detail: p.message, hint })) };
 }
 
 async function totalSize(files: Found[]): Promise<number> {

@@ -85,7 +85,8 @@ export class Reporter {
       lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
     }
     if (r.warning) lines.push(`${' '.repeat(14)} warning: ${r.warning}`);
-    if (fail && HINTS[r.status]) lines.push(`${' '.repeat(14)} hint: ${HINTS[r.status]}`);
+    const hint = r.hint ?? HINTS[r.status];
+    if (fail && hint) lines.push(`${' '.repeat(14)} hint: ${hint}`);
     (fail ? this.o.err : this.o.out).write(lines.join('\n') + '\n');
     this.bar?.draw();
   }

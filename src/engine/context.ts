@@ -39,6 +39,8 @@ export interface FileResult {
   bytes: number;
   detail: string;
   warning?: string;
+  /** A hint more precise than the status's usual one (human output only). */
+  hint?: string;
   chunk?: number;
   offset?: number;
 }

@@ -41,6 +41,6 @@ export function failure(path: string, output: string | undefined, e: unknown): F
     };
   }
   if (e instanceof ExistsError) return { ...base, status: 'exists', detail: 'output already exists' };
-  if (e instanceof PlanError) return { ...base, status: 'io-error', detail: e.message };
+  if (e instanceof PlanError) return { ...base, status: 'io-error', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   return { ...base, status: 'io-error', detail: describeIoError(e) };
 }

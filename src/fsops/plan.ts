@@ -18,13 +18,21 @@ export interface Planned {
   output: string;
 }
 
-export class PlanError extends Error {}
+export class PlanError extends Error {
+  /** What the user can do about it (the report's hint line). */
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+const RENAME = 'rename the envelope so that a usable file name comes before the extension';
+const LINK = 'the output folder holds a symbolic link or a file where a folder belongs; remove it or choose another -o DIR';
 
 export function outputName(name: string, direction: Direction, extension: string): string {
   if (direction === 'encrypt') return name + extension;
-  if (!name.endsWith(extension)) throw new PlanError(`name does not end in ${extension}, so the output name is unknown`);
+  if (!name.endsWith(extension)) throw new PlanError(`name does not end in ${extension}, so the output name is unknown`, RENAME);
   const out = name.slice(0, name.length - extension.length);
-  if (out === '' || out === '.' || out === '..') throw new PlanError(`name ${JSON.stringify(name)} leaves no usable output name`);
+  if (out === '' || out === '.' || out === '..') throw new PlanError(`name ${JSON.stringify(name)} leaves no usable output name`, RENAME);
   return out;
 }
 
@@ -43,7 +51,7 @@ export function planOutput(f: Found, direction: Direction, extension: string, ou
   const output = path.join(base, relDir, name);
   const r = path.relative(path.resolve(base), path.resolve(output));
   if (r === '' || r.startsWith('..') || path.isAbsolute(r)) {
-    throw new PlanError(`output ${JSON.stringify(output)} would leave ${JSON.stringify(base)}`);
+    throw new PlanError(`output ${JSON.stringify(output)} would leave ${JSON.stringify(base)}`, RENAME);
   }
   return { base, relDir, output };
 }
@@ -55,8 +63,8 @@ export async function ensureOutputDir(base: string, relDir: string): Promise<str
     cur = path.join(cur, part);
     try {
       const st = await fsp.lstat(cur);
-      if (st.isSymbolicLink()) throw new PlanError(`refusing to write through the symbolic link ${cur}`);
-      if (!st.isDirectory()) throw new PlanError(`${cur} exists and is not a folder`);
+      if (st.isSymbolicLink()) throw new PlanError(`refusing to write through the symbolic link ${cur}`, LINK);
+      if (!st.isDirectory()) throw new PlanError(`${cur} exists and is not a folder`, LINK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       try {
