@@ -5,6 +5,7 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { isTempName } from './atomic.js';
+import { dropBadNames } from './names.js';
 
 export interface Found {
   /** The file as a path usable to open it. */
@@ -58,6 +59,7 @@ export async function walk(paths: readonly string[], opt: WalkOptions): Promise<
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries = await dropBadNames(full, entries, opt.accept, problems); // names not valid UTF-8: reported
     for (const ent of entries) {
       const childRel = rel ? path.join(rel, ent.name) : ent.name;
       const child = path.join(root, childRel);
@@ -87,7 +89,8 @@ export async function walk(paths: readonly string[], opt: WalkOptions): Promise<
     try {
       st = await fsp.stat(p); // a PATH named on the command line is followed, as by cp and tar
     } catch (e) {
-      problems.push({ path: p, message: `cannot open (${errText(e)})` });
+      const hint = p.includes('\ufffd') ? '; if the name has bytes that are not UTF-8, rename it to a UTF-8 name' : '';
+      problems.push({ path: p, message: `cannot open (${errText(e)})${hint}` });
       continue;
     }
     if (st.isDirectory()) {
