@@ -113,7 +113,16 @@ function writeOptions(a: WriteArgs): WriteOptions {
 
 async function planAll(a: WriteArgs, files: Found[], dir: Direction): Promise<Map<Found, ReturnType<typeof planOutput> | FileResult>> {
   const out = a.output ?? null;
-  if (out !== null) await fsp.mkdir(out, { recursive: true });
+  if (out !== null) {
+    try {
+      await fsp.mkdir(out, { recursive: true });
+      if (!(await fsp.stat(out)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      throw new UsageError(`cannot use ${showPath(out)} as the output folder (${code === 'EEXIST' || code === 'ENOTDIR' ? 'it exists and is not a folder' : code})`,
+        'give -o a folder that exists or can be created');
+    }
+  }
   const plans = new Map<Found, ReturnType<typeof planOutput> | FileResult>();
   for (const f of files) {
     try {
