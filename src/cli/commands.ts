@@ -61,7 +61,7 @@ export function onInterrupt(ctx: RunContext): () => void {
 function reporter(a: CommonArgs, verb: string): Reporter {
   return new Reporter({
     json: a.json, quiet: a.quiet, out: process.stdout, err: process.stderr, verb,
-    color: colorWanted(process.stdout), progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
+    color: { out: colorWanted(process.stdout), err: colorWanted(process.stderr) }, progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
   });
 }
 
@@ -75,12 +75,6 @@ async function collect(a: CommonArgs, accept: (name: string) => boolean, what: s
   return { files, problems: problems.map((p) => ({ path: p.path, status: 'io-error', bytes: 0, detail: p.message, hint })) };
 }
 
-async function totalSize(files: Found[]): Promise<number> {
-  let n = 0;
-  for (const f of files) n += (await fsp.stat(f.path).catch(() => ({ size: 0 }))).size;
-  return n;
-}
-
 async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): Promise<string> {
   const pw = await getPassword({ passwordFile: a.passwordFile, prompt: true, confirm, stdinFree: !a.paths.includes('-') });
   if (pw === null) {
@@ -89,13 +83,36 @@ async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): P
   return pw;
 }
 
+async function sizes(files: Found[]): Promise<Map<Found, number>> {
+  const m = new Map<Found, number>();
+  for (const f of files) m.set(f, (await fsp.stat(f.path).catch(() => ({ size: 0 }))).size);
+  return m;
+}
+
+/**
+ * Runs `work` over the files, `jobs` at a time. Each file gets a context of its own that
+ * counts its progress, so that when it ends (ok or not) the display is topped up to the
+ * file's whole size: the bar reaches 100 % exactly when the last file is done.
+ */
 async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Found[], problems: FileResult[],
-  work: (f: Found) => Promise<FileResult>): Promise<number> {
+  work: (f: Found, ctx: RunContext) => Promise<FileResult>): Promise<number> {
   for (const p of problems) rep.file(p);
-  rep.start(items.length, await totalSize(items));
+  const size = await sizes(items);
+  rep.start(items.length, [...size.values()].reduce((x, y) => x + y, 0));
   const stop = onInterrupt(ctx);
+  const perFile = async (f: Found): Promise<FileResult> => {
+    let counted = 0;
+    // Object.create: the file's context reads `interrupted` (and the rest) from the run's.
+    const fctx = Object.create(ctx, {
+      progress: { value: (n: number) => { counted += n; rep.progress(n); } },
+    }) as RunContext;
+    const r = await work(f, fctx);
+    const rest = (size.get(f) ?? 0) - counted;
+    if (rest > 0) rep.progress(rest, true);
+    return r;
+  };
   try {
-    await runAll(items, a.jobs ?? availableParallelism(), ctx, work, (r) => rep.file(r));
+    await runAll(items, a.jobs ?? availableParallelism(), ctx, perFile, (r) => rep.file(r));
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     rep.summary({ interrupted: true }, 'interrupted');
@@ -150,9 +167,9 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
   const ctx = newContext(backend, new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
   const plans = await planAll(a, files, 'decrypt');
   const opt = writeOptions(a);
-  const code = await runFiles(a, ctx, rep, files, problems, async (f) => {
+  const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
     const p = plans.get(f)!;
-    return 'status' in p ? p : decryptFile(f.path, p, opt, ctx);
+    return 'status' in p ? p : decryptFile(f.path, p, opt, fctx);
   });
   if (code >= 0) return code;
   return rep.summary({}) ? 1 : 0;
@@ -165,7 +182,7 @@ export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Pr
   const backend = getBackend(a.backend);
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
   const ctx = newContext(backend, pw === null ? null : new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
-  const code = await runFiles(a, ctx, rep, files, problems, (f) => verifyFile(f.path, ctx));
+  const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f.path, fctx));
   if (code >= 0) return code;
   const kind = pw === null ? 'passwordless' : 'keyed';
   const note = pw === null
@@ -191,12 +208,12 @@ export async function runEncrypt(a: EncryptArgs): Promise<number> {
   const sealing = await sealingFor(a, keys);
   const plans = await planAll(a, files, 'encrypt');
   const opt = writeOptions(a);
-  const code = await runFiles(a, ctx, rep, files, problems, async (f) => {
+  const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
     if (f.root === null && path.basename(f.path).endsWith(a.extension)) {
       return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${a.extension}` };
     }
     const p = plans.get(f)!;
-    return 'status' in p ? p : encryptFile(f.path, p, opt, ctx, sealing);
+    return 'status' in p ? p : encryptFile(f.path, p, opt, fctx, sealing);
   });
   if (code >= 0) return code;
   return rep.summary({}) ? 1 : 0;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
 import { BACKEND_NAMES } from '../crypto/backend.js';
+import { Interrupted } from '../engine/context.js';
 import { VERSION } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
 import { UsageError } from './password.js';
@@ -131,6 +132,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportFatal(e: unknown): number {
+  if (e instanceof Interrupted) {
+    process.stderr.write('aenv: interrupted\n');
+    return 130;
+  }
   if (e instanceof UsageError || e instanceof PasswordError) {
     process.stderr.write(`aenv: error: ${e.message}\n`);
     const hint = e instanceof UsageError ? e.hint : 'check the password source';

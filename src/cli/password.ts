@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { read } from 'read';
 import { passwordFromBytes, PasswordError } from '../crypto/keys.js';
+import { Interrupted } from '../engine/context.js';
 
 export const PASSWORD_ENV = 'ASPERA_SCP_FILEPASS';
 
@@ -46,14 +47,35 @@ export async function getPassword(src: PasswordSources): Promise<string | null> 
   const env = process.env[PASSWORD_ENV];
   if (env !== undefined) return check(env, PASSWORD_ENV);
   if (src.prompt && src.stdinFree && process.stdin.isTTY) {
-    const pw = await read({ prompt: 'Password: ', silent: true, replace: '', output: process.stderr });
+    const pw = await ask('Password: ');
     if (src.confirm) {
-      const again = await read({ prompt: 'Password again: ', silent: true, replace: '', output: process.stderr });
+      const again = await ask('Password again: ');
       if (again !== pw) throw new UsageError('the two passwords differ');
     }
-    return check(String(pw), 'the prompt');
+    return check(pw, 'the prompt');
   }
   return null;
+}
+
+/**
+ * One line from the terminal without echo. `terminal: true` always: `read` otherwise decides by
+ * the output stream, and with standard error redirected (2>log) it left the terminal in cooked
+ * mode, so the terminal itself echoed the password. The prompt goes to whichever of standard
+ * error and standard output is a terminal. Ctrl-C at the prompt is an interruption (exit 130).
+ */
+async function ask(prompt: string): Promise<string> {
+  const output = process.stderr.isTTY || !process.stdout.isTTY ? process.stderr : process.stdout;
+  try {
+    const line = String(await read({ prompt, silent: true, replace: '', terminal: true, input: process.stdin, output }));
+    output.write('\n'); // the Enter was not echoed either
+    return line;
+  } catch (e) {
+    if ((e as Error)?.message === 'canceled') {
+      output.write('\n');
+      throw new Interrupted();
+    }
+    throw e;
+  }
 }
 
 function check(pw: string, where: string): string {

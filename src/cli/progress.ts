@@ -22,8 +22,9 @@ export class Progress {
     this.t0 = Date.now();
   }
 
-  add(n: number): void {
+  add(n: number, quiet = false): void {
     this.bytes += n;
+    if (quiet) return;
     const now = Date.now();
     if (now - this.last >= 100) {
       this.last = now;
@@ -38,13 +39,15 @@ export class Progress {
   line(): string {
     const secs = (Date.now() - this.t0) / 1000;
     const rate = secs > 0 ? this.bytes / secs : 0;
-    const eta = rate > 0 && this.totalBytes > this.bytes ? (this.totalBytes - this.bytes) / rate : NaN;
+    // No ETA in the first second: the key derivation and the first reads make the rate meaningless.
+    const eta = secs >= 1 && rate > 0 && this.totalBytes > this.bytes ? (this.totalBytes - this.bytes) / rate : NaN;
     const pct = this.totalBytes ? Math.floor((100 * this.bytes) / this.totalBytes) : 100;
     return `${this.verb} ${this.files}/${this.totalFiles} files  ${bytesText(this.bytes)} of ${bytesText(this.totalBytes)} (${pct}%)  ${rateText(this.bytes, secs)}  ETA ${durationText(eta)}`;
   }
 
   draw(): void {
-    const cols = (this.out as { columns?: number }).columns ?? 80;
+    // A terminal that reports no width (0, as under `script`) is taken as 80 columns wide.
+    const cols = (this.out as { columns?: number }).columns || 80;
     this.out.write(`\r\x1b[K${this.line().slice(0, Math.max(10, cols - 1))}`);
     this.shown = true;
   }

@@ -14,7 +14,8 @@ export interface ReportOptions {
   /** Where file lines go (stdout, or stderr when stdout carries data). */
   out: Writable;
   err: Writable;
-  color: boolean;
+  /** Colours on `out` and on `err` (each only when that stream is a terminal, never with NO_COLOR). */
+  color: { out: boolean; err: boolean };
   progress: boolean;
   verb: string;
 }
@@ -43,8 +44,9 @@ export class Reporter {
     this.bar?.start(files, bytes);
   }
 
-  progress(bytes: number): void {
-    this.bar?.add(bytes);
+  /** Bytes processed; `quiet` adds them without a redraw (the file's line follows at once). */
+  progress(bytes: number, quiet = false): void {
+    this.bar?.add(bytes, quiet);
   }
 
   get failed(): number {
@@ -72,10 +74,10 @@ export class Reporter {
       this.bar?.draw();
       return;
     }
-    const fail = isFailure(r.status);
-    if (this.o.quiet && !fail && !r.warning) return;
+    if (this.o.quiet && !isFailure(r.status) && !r.warning) return;
     this.bar?.clear();
-    const tag = this.paint(r.status, r.status.padEnd(14));
+    const fail = isFailure(r.status);
+    const tag = this.paint(r.status, r.status.padEnd(14), fail ? this.o.color.err : this.o.color.out);
     const lines: string[] = [];
     if (r.status === 'ok' && r.output !== undefined) {
       lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)})`);
@@ -105,15 +107,15 @@ export class Reporter {
     }
     if (this.o.quiet) return failed;
     const total = ok + skipped + failed;
-    const rows = STATUSES.filter((s) => this.counts.has(s)).map((s) => `  ${this.paint(s, s.padEnd(15))}${String(this.counts.get(s)).padStart(8)}`);
+    const rows = STATUSES.filter((s) => this.counts.has(s)).map((s) => `  ${this.paint(s, s.padEnd(15), this.o.color.err)}${String(this.counts.get(s)).padStart(8)}`);
     const head = `${this.o.verb}: ${total} file${total === 1 ? '' : 's'}, ${bytesText(this.bytes)} in ${secs.toFixed(2)} s (${rateText(this.bytes, secs)})`;
     const tail = failed ? `${failed} failed` : 'all ok';
     this.o.err.write([head, ...rows, `  ${tail}${note ? `; ${note}` : ''}`].join('\n') + '\n');
     return failed;
   }
 
-  private paint(s: Status, text: string): string {
-    const c = this.o.color ? COLORS[s] : undefined;
+  private paint(s: Status, text: string, color: boolean): string {
+    const c = color ? COLORS[s] : undefined;
     return c ? `${c}${text}\x1b[0m` : text;
   }
 }

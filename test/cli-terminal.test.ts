@@ -1,0 +1,171 @@
+// On a real pseudo-terminal (util-linux `script`), from the outside (shared/CLI.md "Password",
+// "Results"): the password prompt does not echo (also with standard error redirected), encrypt
+// asks twice, Ctrl-C at the prompt exits 130 without a stack trace, verify never prompts unless
+// --password-prompt; the progress display appears on a terminal and not without one, failures
+// do not garble it, --quiet hides it; colours only on a terminal and never with NO_COLOR.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aenv, BIN, PASSWORD, passwordFile, tempDir, VECTORS } from './helpers/cli.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const tmp = tempDir('aenv-tty-');
+let pw: string;
+let tree: string; // envelopes: a.txt, b.txt, bad.aspera-env (corrupt)
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const SGR_COLOUR = /\x1b\[(3\d|2)m/; // eslint-disable-line no-control-regex
+
+interface Screen { code: number | null; screen: string }
+
+/**
+ * Runs `aenv ARGS` on a pseudo-terminal (stdin, stdout and stderr all the terminal unless
+ * `redirect` says otherwise); when `Password` shows up, types each of `answers` in turn.
+ */
+function onTty(args: string[], o: { answers?: string[]; env?: Record<string, string>; redirect?: string; cwd?: string } = {}): Promise<Screen> {
+  const cmd = `${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}${o.redirect ? ` ${o.redirect}` : ''}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', ...o.env };
+  delete env['ASPERA_SCP_FILEPASS'];
+  if (!o.env?.['NO_COLOR']) delete env['NO_COLOR'];
+  const p = spawn('script', ['-qfec', cmd, '/dev/null'], { env, cwd: o.cwd ?? tmp.dir });
+  const answers = [...(o.answers ?? [])];
+  let screen = '';
+  let prompts = 0;
+  p.stdout.on('data', (d: Buffer) => {
+    screen += d.toString();
+    const seen = screen.split('Password').length - 1;
+    while (prompts < seen && answers.length) {
+      prompts++;
+      const a = answers.shift()!;
+      setTimeout(() => p.stdin.write(a), 200); // after the prompt set the terminal up
+    }
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen });
+    });
+  });
+}
+
+beforeAll(() => {
+  pw = passwordFile(tmp.dir);
+  tree = path.join(tmp.dir, 'tree');
+  mkdirSync(tree);
+  writeFileSync(path.join(tree, 'a.txt'), 'alpha\n');
+  writeFileSync(path.join(tree, 'b.txt'), Buffer.alloc(300_000, 1));
+  const r = aenv(['encrypt', tree, '--kdf', 'pbkdf2', '--password-file', pw, '--remove-source', '-q']);
+  expect(r.code, r.stderr).toBe(0);
+  copyFileSync(path.join(VECTORS, 'bad-chunk-bitflip.aspera-env'), path.join(tree, 'bad.aspera-env'));
+});
+afterAll(() => tmp.cleanup());
+
+describe.skipIf(!hasScript)('password prompt', () => {
+  it('asks without echo; the typed password never reaches the screen', async () => {
+    const out = path.join(tmp.dir, 'o1');
+    const s = await onTty(['decrypt', path.join(tree, 'a.txt.aspera-env'), '-o', out], { answers: [`${PASSWORD}\r`] });
+    expect(s.code, s.screen).toBe(0);
+    expect(s.screen).toMatch(/Password: /);
+    expect(s.screen).not.toContain('horse');
+    expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('still no echo when standard error is redirected (2>log)', async () => {
+    // Bug guarded: `read` chose terminal mode by the output stream (stderr); with stderr a
+    // file it left the terminal in cooked mode and the terminal echoed the password.
+    const out = path.join(tmp.dir, 'o2');
+    const log = path.join(tmp.dir, 'err.log');
+    const s = await onTty(['decrypt', path.join(tree, 'a.txt.aspera-env'), '-o', out], { answers: [`${PASSWORD}\r`], redirect: `2>${q(log)}` });
+    expect(s.code, s.screen).toBe(0);
+    expect(s.screen + readFileSync(log, 'utf8')).not.toContain('horse');
+    // and no colour codes in the log: colours follow each stream, not stdout alone
+    expect(readFileSync(log, 'utf8')).not.toMatch(SGR_COLOUR);
+  });
+
+  it('encrypt asks twice; two different answers are a usage error (exit 2), nothing written', async () => {
+    const d = path.join(tmp.dir, 'e');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'p.txt'), 'plain\n');
+    const s = await onTty(['encrypt', path.join(d, 'p.txt'), '--kdf', 'pbkdf2'], { answers: ['one secret\r', 'another secret\r'] });
+    expect(s.code, s.screen).toBe(2);
+    expect(s.screen).toMatch(/Password again: /);
+    expect(s.screen).toMatch(/differ/);
+    expect(s.screen).not.toMatch(/secret/);
+    expect(existsSync(path.join(d, 'p.txt.aspera-env'))).toBe(false);
+  });
+
+  it('Ctrl-C at the prompt exits 130 with no stack trace and writes nothing', async () => {
+    // Bug guarded: the prompt's "canceled" error ended as "unexpected; please report" (exit 1).
+    const out = path.join(tmp.dir, 'o3');
+    const s = await onTty(['decrypt', tree, '-o', out], { answers: ['corr\x03'] });
+    expect(s.code, s.screen).toBe(130);
+    expect(s.screen).toMatch(/interrupted/);
+    expect(s.screen).not.toMatch(/unexpected|\n\s+at |Error:/);
+    expect(s.screen).not.toContain('corr\r');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('verify on a terminal does not prompt: it runs passwordless and says so', async () => {
+    const s = await onTty(['verify', path.join(tree, 'a.txt.aspera-env')]);
+    expect(s.code, s.screen).toBe(0);
+    expect(s.screen).not.toMatch(/Password/);
+    expect(s.screen).toMatch(/passwordless check/);
+  });
+
+  it('verify --password-prompt asks, then runs the keyed check', async () => {
+    const s = await onTty(['verify', path.join(tree, 'a.txt.aspera-env'), '--password-prompt'], { answers: [`${PASSWORD}\r`] });
+    expect(s.code, s.screen).toBe(0);
+    expect(s.screen).toMatch(/keyed check/);
+    expect(s.screen).not.toContain('horse');
+  });
+});
+
+describe.skipIf(!hasScript)('progress and colours', () => {
+  it('a progress line (files, bytes, rate, ETA) on a terminal; failures start on a clean line', async () => {
+    const s = await onTty(['verify', tree, '--jobs', '1', '--password-file', pw]);
+    expect(s.code).toBe(1);
+    expect(s.screen).toMatch(/\r\x1b\[Kverify \d\/3 files +\S+ \S+ of \S+ \S+ \(\d+%\) +\S+ \S+ +ETA [-:\d]+/); // eslint-disable-line no-control-regex
+    // the bar ends at 100 %, failed files included (bug guarded: only authenticated payload
+    // bytes were counted, so a run with a failure never got there and the ETA was hours)
+    expect(s.screen).toMatch(/verify 3\/3 files +(\S+ \S+) of \1 \(100%\)/);
+    // the progress line is always cleared before another line: never "...ETA 0:00corrupt"
+    expect(s.screen).not.toMatch(/ETA [-:\d]+(?![-:\d\r\n\x1b])/); // eslint-disable-line no-control-regex
+    const plain = s.screen.replace(/\x1b\[\d+m/g, ''); // eslint-disable-line no-control-regex
+    expect(plain).toMatch(/(^|\n|\x1b\[K)corrupt +\S*bad\.aspera-env: chunk 1/); // eslint-disable-line no-control-regex
+    // a summary table by status at the end
+    expect(plain).toMatch(/verify: 3 files[^\n]*\n +ok +2\r?\n +corrupt +1/);
+  });
+
+  it('without a terminal: no progress noise, no colours, no carriage returns', () => {
+    const r = aenv(['verify', tree, '--password-file', pw]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/ETA|\r/);
+    expect(r.stdout + r.stderr).not.toMatch(/\x1b/); // eslint-disable-line no-control-regex
+  });
+
+  it('colours on a terminal; none with NO_COLOR; --quiet has no progress and no summary', async () => {
+    const c = await onTty(['verify', tree, '--password-file', pw]);
+    expect(c.screen).toMatch(SGR_COLOUR);
+    const n = await onTty(['verify', tree, '--password-file', pw], { env: { NO_COLOR: '1' } });
+    expect(n.code).toBe(1);
+    expect(n.screen).toMatch(/ok +\S*a\.txt\.aspera-env/);
+    expect(n.screen).not.toMatch(SGR_COLOUR);
+    const quiet = await onTty(['verify', tree, '--quiet', '--password-file', pw]);
+    expect(quiet.screen).not.toMatch(/ETA|verify: 3 files/);
+    expect(quiet.screen).toMatch(/corrupt/);
+  });
+
+  it('--json on a terminal: standard output holds only JSON lines', async () => {
+    const log = path.join(tmp.dir, 'json.out');
+    const s = await onTty(['verify', tree, '--json', '--password-file', pw], { redirect: `>${q(log)}` });
+    expect(s.code).toBe(1);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines.length).toBe(4);
+    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  });
+});
