@@ -4,11 +4,12 @@
 // finished and removes its temporary file; after SIGKILL a later run over the same tree
 // removes the dead run's temporary file and completes.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aenv, aenvAsync, passwordFile } from './helpers/cli.js';
-import { listTree, ramTempDir, rowsOf, seal, sha256, temps, waitFor } from './helpers/faults.js';
+import { aenv, aenvAsync, PASSWORD, passwordFile } from './helpers/cli.js';
+import { listTree, ramTempDir, rowsOf, sealCheap, sha256, temps, waitFor } from './helpers/faults.js';
 
 const MiB = 1024 * 1024;
 let work: { dir: string; cleanup: () => void };
@@ -16,18 +17,19 @@ let pw: string;
 let src: string;
 const sums = new Map<string, string>();
 
-beforeAll(() => {
+beforeAll(async () => {
   work = ramTempDir('aenv-kill-');
   pw = passwordFile(work.dir);
   src = path.join(work.dir, 'src');
   mkdirSync(src);
   const big = Buffer.alloc(64 * MiB);
   for (let i = 0; i < big.length; i += 8) big.writeUInt32LE((i * 2654435761) >>> 0, i);
-  writeFileSync(path.join(src, 'b-big.bin'), big);
-  writeFileSync(path.join(src, 'a-small.bin'), 'finished before the fault\n');
+  const small = Buffer.from('finished before the fault\n');
+  // Sealed in process with the cheapest allowed KDF, so the slow pure-JS backend starts quickly.
+  writeFileSync(path.join(src, 'b-big.bin.aspera-env'), await sealCheap(big, PASSWORD, 20));
+  writeFileSync(path.join(src, 'a-small.bin.aspera-env'), await sealCheap(small, PASSWORD));
   sums.set('b-big.bin', sha256(big));
-  sums.set('a-small.bin', sha256(Buffer.from('finished before the fault\n')));
-  seal([src], pw, ['--remove-source', '--chunk-size', '1M']);
+  sums.set('a-small.bin', sha256(small));
 }, 60_000);
 afterAll(() => work.cleanup());
 
@@ -98,5 +100,19 @@ describe('killed or interrupted in the middle of a file', () => {
     expect(again.code).toBe(0);
     expect(listTree(tree)).toEqual(['b-big.bin']);
     expect(sha256(path.join(tree, 'b-big.bin'))).toBe(sums.get('b-big.bin'));
+  }, 60_000);
+
+  it('killed between naming the output and removing the temporary file: a later --skip-existing run removes it', () => {
+    // The window is a few microseconds, so the state is made directly: the output in place and
+    // its temporary file (a hard link to it) left by a writer that is no longer alive.
+    const out = path.join(work.dir, 'out-window');
+    expect(aenv(['decrypt', src, '-o', out, '--password-file', pw]).code).toBe(0);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const tmp = path.join(out, `.aenv-${dead}-0123456789abcdef.partial`);
+    linkSync(path.join(out, 'a-small.bin'), tmp);
+    const again = aenv(['decrypt', src, '-o', out, '--password-file', pw, '--json', '--skip-existing']);
+    expect(again.code).toBe(0);
+    expect(rowsOf(again.stdout).rows.map((x) => x['status'])).toEqual(['skipped', 'skipped']);
+    expect(listTree(out)).toEqual(['a-small.bin', 'b-big.bin']);
   }, 60_000);
 });

@@ -39,12 +39,16 @@ async function writeAll(fh: fsp.FileHandle, bufs: Uint8Array[]): Promise<void> {
   }
 }
 
+/** Removes, once per run and folder, the temporary files of dead runs (killed mid-write). */
+async function cleanOnce(dir: string, ctx: RunContext): Promise<void> {
+  if (ctx.cleaned.has(dir)) return;
+  ctx.cleaned.add(dir);
+  await removeStaleTemps(dir);
+}
+
 async function outputDir(p: Planned, ctx: RunContext): Promise<string> {
   const dir = await ensureOutputDir(p.base, p.relDir);
-  if (!ctx.cleaned.has(dir)) {
-    ctx.cleaned.add(dir);
-    await removeStaleTemps(dir);
-  }
+  await cleanOnce(dir, ctx);
   return dir;
 }
 
@@ -118,7 +122,12 @@ async function writeOutput(src: string, p: Planned, opt: WriteOptions, ctx: RunC
 
 export async function decryptFile(src: string, p: Planned, opt: WriteOptions, ctx: RunContext): Promise<FileResult> {
   const early = await precheck(src, p, opt).catch((e: unknown) => failure(src, p.output, e));
-  if (early) return early;
+  if (early) {
+    // A run killed after naming its output but before removing its temporary file left one
+    // here; a later run that skips this output still cleans the folder.
+    if (early.status === 'skipped' || early.status === 'exists') await cleanOnce(path.dirname(p.output), ctx);
+    return early;
+  }
   let fh: fsp.FileHandle | undefined;
   let written = 0;
   try {
@@ -194,7 +203,12 @@ export function newEncoder(ctx: RunContext, s: Sealing): { header: Uint8Array; e
 
 export async function encryptFile(src: string, p: Planned, opt: WriteOptions, ctx: RunContext, s: Sealing): Promise<FileResult> {
   const early = await precheck(src, p, opt).catch((e: unknown) => failure(src, p.output, e));
-  if (early) return early;
+  if (early) {
+    // A run killed after naming its output but before removing its temporary file left one
+    // here; a later run that skips this output still cleans the folder.
+    if (early.status === 'skipped' || early.status === 'exists') await cleanOnce(path.dirname(p.output), ctx);
+    return early;
+  }
   let fh: fsp.FileHandle | undefined;
   let size = 0;
   try {

@@ -98,3 +98,20 @@ export function ramTempDir(prefix: string): { dir: string; cleanup: () => void }
   const dir = mkdtempSync(path.join(base, prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * Seals `plain` in process with the cheapest KDF the format allows (PBKDF2, 100,000 rounds):
+ * the pure-JS backend derives it in well under a second, where the CLI's default costs seconds.
+ */
+export async function sealCheap(plain: Uint8Array, password: string, chunkLog2 = 16): Promise<Buffer> {
+  const { getBackend } = await import('../../src/crypto/index.js');
+  const { KeyCache, passwordBytes } = await import('../../src/crypto/keys.js');
+  const { newContext } = await import('../../src/engine/context.js');
+  const { newEncoder } = await import('../../src/engine/files.js');
+  const backend = getBackend('node');
+  const ctx = newContext(backend, new KeyCache(backend, passwordBytes(password)));
+  const params = { kdf: 3, p1: 100_000, p2: 0, p3: 0 } as const;
+  const salt = new Uint8Array(32).fill(9);
+  const { header, encoder } = newEncoder(ctx, { suite: 1, chunkLog2, params, salt, master: await ctx.keys!.master(params, salt) });
+  return Buffer.concat([header, ...encoder.push(plain), ...encoder.end()]);
+}
