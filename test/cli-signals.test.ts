@@ -1,0 +1,105 @@
+// Interruptions from the outside (shared/CLI.md "Exit status" 130, "Outputs appear under their
+// final name only when complete"): SIGINT in the middle of a large decrypt (slowed down with
+// --backend noble) exits 130, keeps the files finished before it, leaves no temporary file and
+// no partial output; a rerun over the same tree completes. A run killed outright (SIGKILL)
+// leaves a temporary file that the next run removes and never mistakes for an envelope.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aenv, aenvAsync, passwordFile, tempDir } from './helpers/cli.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+const tmp = tempDir('aenv-sig-');
+let pw: string;
+let src: string;
+let big: Buffer;
+
+beforeAll(() => {
+  pw = passwordFile(tmp.dir);
+  src = path.join(tmp.dir, 'src');
+  mkdirSync(src);
+  big = randomBytes(64 * 1024 * 1024);
+  writeFileSync(path.join(src, 'a-small.txt'), 'finished before the interruption\n');
+  writeFileSync(path.join(src, 'b-big.bin'), big);
+  const r = aenv(['encrypt', src, '--kdf', 'pbkdf2', '--password-file', pw, '--remove-source', '-q']);
+  expect(r.code, r.stderr).toBe(0);
+}, 60_000);
+afterAll(() => tmp.cleanup());
+
+const temps = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.partial')) : []);
+
+/** Starts `aenv ARGS`, waits until a temporary file shows up in `dir`, then sends `signal`. */
+async function interruptWhenWriting(args: string[], dir: string, signal: NodeJS.Signals): Promise<{ code: number | null; sig: NodeJS.Signals | null; stderr: string; sawTemp: boolean }> {
+  const p = aenvAsync(args);
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  p.stdout.resume();
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((res) => p.on('close', (c, s) => res([c, s])));
+  let sawTemp = false;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && p.exitCode === null) {
+    if (temps(dir).length) {
+      sawTemp = true;
+      await new Promise((r) => setTimeout(r, 150)); // some plaintext is in the temporary file now
+      p.kill(signal);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [code, sig] = await exited;
+  return { code, sig, stderr, sawTemp };
+}
+
+describe('SIGINT', () => {
+  it('mid-decrypt: exit 130, finished files stay, no partial output, no temporary file; a rerun completes', async () => {
+    const out = path.join(tmp.dir, 'out-int');
+    const r = await interruptWhenWriting(['decrypt', src, '-o', out, '--jobs', '1', '--backend', 'noble', '--password-file', pw], out, 'SIGINT');
+    expect(r.sawTemp, 'the decrypt finished before it could be interrupted').toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted/);
+    expect(r.stderr).not.toMatch(/\n\s+at |unexpected/);
+    // the small file (first, --jobs 1) finished and stays; the big one left nothing at all
+    expect(readFileSync(path.join(out, 'a-small.txt'), 'utf8')).toBe('finished before the interruption\n');
+    expect(existsSync(path.join(out, 'b-big.bin'))).toBe(false);
+    expect(temps(out)).toEqual([]);
+    // the envelopes are untouched
+    expect(readdirSync(src).sort()).toEqual(['a-small.txt.aspera-env', 'b-big.bin.aspera-env']);
+    // a rerun over the same tree: the finished file is skipped, the other one completes
+    const again = aenv(['decrypt', src, '-o', out, '--skip-existing', '--json', '--password-file', pw]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/"status":"skipped"/);
+    expect(readFileSync(path.join(out, 'b-big.bin')).equals(big)).toBe(true);
+    expect(temps(out)).toEqual([]);
+  });
+
+  it('in place with --remove-source: the interrupted envelope is kept', async () => {
+    const dir = path.join(tmp.dir, 'inplace');
+    mkdirSync(dir);
+    const e = path.join(dir, 'b-big.bin.aspera-env');
+    writeFileSync(e, readFileSync(path.join(src, 'b-big.bin.aspera-env')));
+    const r = await interruptWhenWriting(['decrypt', dir, '--remove-source', '--backend', 'noble', '--password-file', pw], dir, 'SIGINT');
+    expect(r.sawTemp).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(readdirSync(dir)).toEqual(['b-big.bin.aspera-env']);
+  });
+});
+
+describe('SIGKILL', () => {
+  it('a killed run leaves a temporary file; the next run removes it and completes', async () => {
+    // Bug guarded: a later run tripping over leftovers (taking them as outputs or inputs, or
+    // leaving plaintext fragments for ever).
+    const out = path.join(tmp.dir, 'out-kill');
+    const r = await interruptWhenWriting(['decrypt', path.join(src, 'b-big.bin.aspera-env'), '-o', out, '--backend', 'noble', '--password-file', pw], out, 'SIGKILL');
+    expect(r.sawTemp).toBe(true);
+    expect(r.sig).toBe('SIGKILL');
+    expect(temps(out).length).toBe(1); // what a hard kill leaves
+    expect(existsSync(path.join(out, 'b-big.bin'))).toBe(false);
+    const again = aenv(['decrypt', path.join(src, 'b-big.bin.aspera-env'), '-o', out, '--password-file', pw]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(out)).toEqual(['b-big.bin']);
+    expect(readFileSync(path.join(out, 'b-big.bin')).equals(big)).toBe(true);
+  });
+});
