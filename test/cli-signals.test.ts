@@ -3,12 +3,14 @@
 // --backend noble) exits 130, keeps the files finished before it, leaves no temporary file and
 // no partial output; a rerun over the same tree completes. A run killed outright (SIGKILL)
 // leaves a temporary file that the next run removes and never mistakes for an envelope.
+// `encrypt -`/`decrypt -` waiting on an idle standard input end at the first SIGINT (exit 130),
+// and what encrypt wrote so far is never a valid envelope.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { aenv, aenvAsync, passwordFile, tempDir } from './helpers/cli.js';
+import { aenv, aenvAsync, aenvBytes, passwordFile, tempDir } from './helpers/cli.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -101,5 +103,38 @@ describe('SIGKILL', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(readdirSync(out)).toEqual(['b-big.bin']);
     expect(readFileSync(path.join(out, 'b-big.bin')).equals(big)).toBe(true);
+  });
+});
+
+describe('SIGINT on a stream', () => {
+  it('encrypt - and decrypt - blocked on an idle standard input end at once with 130', async () => {
+    // Bug guarded: the flag was only looked at between reads, so with the pipe idle the first
+    // Ctrl-C did nothing at all.
+    const envelope = readFileSync(path.join(src, 'a-small.txt.aspera-env'));
+    for (const [verb, first] of [['encrypt', Buffer.alloc(100_000, 1)], ['decrypt', envelope.subarray(0, 150)]] as const) {
+      const extra = verb === 'encrypt' ? ['--kdf', 'pbkdf2'] : [];
+      const p = aenvAsync([verb, '-', ...extra, '--password-file', pw]);
+      const chunks: Buffer[] = [];
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => chunks.push(d));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.stdin.write(first); // then the pipe stays open and idle
+      const exited = new Promise<number | null>((res) => p.on('close', (c) => res(c)));
+      await new Promise((r) => setTimeout(r, 2500)); // past the key derivation
+      const t0 = Date.now();
+      p.kill('SIGINT');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      expect(code, `${verb}: ${stderr}`).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(4000);
+      expect(stderr).toMatch(/interrupted/);
+      if (verb === 'encrypt') {
+        const partial = Buffer.concat(chunks);
+        expect(partial.length).toBeGreaterThan(0);
+        const d = aenvBytes(['decrypt', '-', '--password-file', pw], { input: partial });
+        expect(d.code).toBe(1);
+      }
+    }
   });
 });

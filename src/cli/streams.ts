@@ -8,7 +8,7 @@ import { DIGEST_WARNING } from '../engine/files.js';
 import { decryptStream, encryptStream } from '../engine/stdio.js';
 import { failure } from '../engine/results.js';
 import { HINTS, isFailure } from '../format/status.js';
-import { onInterrupt, sealingFor, type EncryptArgs, type WriteArgs } from './commands.js';
+import { sealingFor, type EncryptArgs, type WriteArgs } from './commands.js';
 import { getPassword, UsageError } from './password.js';
 
 async function password(a: WriteArgs, verb: string): Promise<string> {
@@ -37,7 +37,18 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
   const backend = getBackend(a.backend);
   const keys = new KeyCache(backend, passwordBytes(pw));
   const ctx = newContext(backend, keys);
-  const stop = onInterrupt(ctx);
+  // A stream leaves no file behind, and a read from an idle pipe or terminal would never see
+  // the run's flag: SIGINT ends it at once. What was written is a verified prefix (decrypt)
+  // or an envelope without its last chunk and trailer, which every decoder rejects (encrypt).
+  const onSigint = (): void => {
+    ctx.interrupted = true;
+    process.stderr.write('\naenv: interrupted: the output is incomplete\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  const stop = (): void => {
+    process.off('SIGINT', onSigint);
+  };
   try {
     if (verb === 'encrypt') {
       const out = await encryptStream(process.stdin, process.stdout, ctx, await sealingFor(a as EncryptArgs, keys));
