@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { aenvBytes, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
+import { aenvAsync, aenvBytes, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
 
 const CHUNK = 4096;
 const B = CHUNK + 16;
@@ -142,6 +142,40 @@ describe('damaged streams', () => {
     const r = dec(sealed.subarray(0, 100));
     expect(r.code).toBe(1);
     expect(r.stdout.length).toBe(0);
+  });
+});
+
+describe('a reader that goes away', () => {
+  // Bug guarded: EPIPE on standard output crashed with "node:events ... Error: write EPIPE".
+  async function closeEarly(args: string[], input?: Buffer): Promise<{ code: number | null; stderr: string }> {
+    const p = aenvAsync(args);
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout.once('data', () => p.stdout.destroy());
+    p.stdin.on('error', () => undefined);
+    if (input) p.stdin.end(input);
+    else p.stdin.end();
+    const code = await new Promise<number | null>((res) => p.on('close', (c) => res(c)));
+    return { code, stderr };
+  }
+
+  it('decrypt - | head: exit 1 saying the output was closed, no stack trace', async () => {
+    const r = await closeEarly(['decrypt', '-', '--password-file', pw], sealed);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/standard output was closed/);
+    expect(r.stderr).not.toMatch(/node:events|\n\s+at /);
+  });
+
+  it('verify DIR | head: the run finishes with its own status, no stack trace', async () => {
+    const d = `${tmp.dir}/many`;
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(d);
+    const small = enc(Buffer.from('x\n')).stdout;
+    for (let i = 0; i < 200; i++) writeFileSync(`${d}/f${i}.aspera-env`, small);
+    const r = await closeEarly(['verify', d, '--jobs', '1']);
+    expect(r.code).toBe(0); // every file verified, though the lines had nowhere to go
+    expect(r.stderr).toMatch(/verify \(passwordless\): 200 files/);
+    expect(r.stderr).not.toMatch(/node:events|EPIPE|\n\s+at /);
   });
 });
 

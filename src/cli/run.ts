@@ -3,6 +3,15 @@
 
 import { main, reportFatal } from './main.js';
 
+// A reader that goes away (`aenv verify DIR | head`) must not crash the run with a stack trace:
+// the files are still processed and the exit status still tells; the lost lines are dropped.
+// (`decrypt -` notices the closed pipe itself and fails with io-error.)
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -61,6 +61,7 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
   } catch (e) {
     if (ctx.interrupted) return 130;
     const r = failure('-', '-', e);
+    if ((e as NodeJS.ErrnoException)?.code === 'EPIPE') r.detail = 'standard output was closed before the end (the reader went away)';
     finish(a, r);
     return isFailure(r.status) ? 1 : 0;
   } finally {
