@@ -5,7 +5,8 @@
 // JSON lines, human lines with hints, --follow-symlinks, --extension, --jobs, and that no
 // output ever leaves its root. The tree is built once (helpers/tree.ts) and copied per test.
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aenv, jsonLines, PASSWORD, tempDir } from './helpers/cli.js';
@@ -23,10 +24,11 @@ beforeAll(() => {
 }, 60_000);
 afterAll(() => tmp.cleanup());
 
-/** A fresh copy of the tree (links copied as links). */
+/** A fresh copy of the tree. */
 function copy(): Tree {
   const base = path.join(tmp.dir, `t${n++}`);
-  cpSync(master.base, base, { recursive: true, verbatimSymlinks: true });
+  // cp -a: links copied as links, the named pipe as a named pipe (fs.cpSync refuses pipes)
+  if (spawnSync('cp', ['-a', master.base, base]).status !== 0) throw new Error('cp -a failed');
   return { base, src: path.join(base, 'src'), pw: path.join(base, 'password.txt'), otherPw: path.join(base, 'other-pw.txt') };
 }
 
@@ -106,6 +108,7 @@ describe('decrypt -o DIR mirrors the tree', () => {
     expect(byPath.has('sub/dirlink/o.txt.aspera-env')).toBe(false);
     expect([...byPath.keys()].some((k) => k.includes('loop'))).toBe(false);
     expect(byPath.has('dangling.aspera-env')).toBe(false);
+    expect(byPath.has('sub/fifo.aspera-env')).toBe(false); // a named pipe is not a regular file
     expect(readFileSync(path.join(out, 'link-out'), 'utf8')).toBe('outside the tree\n');
     // the outside folder got nothing written into it
     expect(readdirSync(path.join(t.base, 'outside'))).toEqual(['o.txt.aspera-env']);

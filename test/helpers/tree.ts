@@ -6,9 +6,10 @@
 //
 //   BASE/pw.txt, BASE/other-pw.txt
 //   BASE/outside/o.txt.aspera-env              (sealed in the same run; reached only by links)
-//   BASE/src/...                               (the tree; see ENTRIES)
+//   BASE/src/...                               (the tree; see PLAIN, BAD and buildTree)
 
 import { copyFileSync, mkdirSync, readdirSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { aenv, passwordFile, VECTORS } from './cli.js';
 
@@ -82,6 +83,8 @@ export function buildTree(base: string): Tree {
   }
   copyFileSync(path.join(VECTORS, WARN), path.join(src, WARN));
   writeFileSync(path.join(src, 'notes.txt'), 'not an envelope name: never picked\n');
+  // a named pipe with an envelope's name: opening it would block for ever, so it is never taken
+  if (spawnSync('mkfifo', [path.join(src, 'sub', 'fifo.aspera-env')]).status !== 0) throw new Error('mkfifo failed');
   symlinkSync('a.txt.aspera-env', path.join(src, 'link-in.aspera-env')); // into the tree
   symlinkSync('../outside/o.txt.aspera-env', path.join(src, 'link-out.aspera-env')); // out of it
   symlinkSync('nowhere.aspera-env', path.join(src, 'dangling.aspera-env'));
