@@ -71,6 +71,20 @@ describe('verify', () => {
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 
+  it('files sealed in one run cost one key derivation, even with --jobs 4 (the run\'s KDF cache)', () => {
+    // Bug guarded: parallel jobs each deriving the same master key (N KDFs instead of one).
+    const dirs = ['odd', 'ünï', 'sub/deep/deeper'].map((d) => path.join(t.src, d));
+    const r = aenv(['verify', ...dirs, path.join(t.src, 'a.txt.aspera-env'), path.join(t.src, 'empty.txt.aspera-env'), '--jobs', '4', '--json', '--password-file', t.pw]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = jsonLines(r.stdout);
+    expect(rows.length).toBe(11); // 10 files (odd/.aspera-env included) + summary
+    expect(rows[rows.length - 1]).toMatchObject({ summary: { ok: 10, key_derivations: 1 } });
+    // a second salt (another run) costs a second one, and no more
+    const two = aenv(['decrypt', path.join(t.src, 'a.txt.aspera-env'), path.join(t.src, 'sub', 'other.txt.aspera-env'), path.join(t.src, 'sub', 'b.csv.aspera-env'),
+      '-o', path.join(tmp.dir, 'kdf-out'), '--jobs', '3', '--json', '--password-file', t.pw]);
+    expect(jsonLines(two.stdout).pop()).toMatchObject({ summary: { ok: 2, failed: 1, key_derivations: 2 } });
+  });
+
   it('a wrong password makes every good file wrong-password and the others keep their verdicts', () => {
     const r = aenv(['verify', t.src, '--json', '--password-file', t.otherPw]);
     expect(r.code).toBe(1);

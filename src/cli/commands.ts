@@ -172,7 +172,8 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
     return 'status' in p ? p : decryptFile(f.path, p, opt, fctx);
   });
   if (code >= 0) return code;
-  return rep.summary({}) ? 1 : 0;
+  // key_derivations: how many KDFs the run paid for (files sealed in one run share one)
+  return rep.summary({ key_derivations: ctx.keys?.derivations ?? 0 }) ? 1 : 0;
 }
 
 export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Promise<number> {
@@ -188,7 +189,7 @@ export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Pr
   const note = pw === null
     ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
     : 'keyed check: every chunk authenticated and every content digest matched';
-  return rep.summary({ verify: kind }, note) ? 1 : 0;
+  return rep.summary({ verify: kind, key_derivations: ctx.keys?.derivations ?? 0 }, note) ? 1 : 0;
 }
 
 export async function sealingFor(a: EncryptArgs, keys: KeyCache): Promise<Sealing> {
