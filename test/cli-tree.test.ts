@@ -78,6 +78,8 @@ describe('decrypt -o DIR mirrors the tree', () => {
     expect(okLines.length).toBe(GOOD.length + 2); // + the warning case and its warning line
     for (const l of okLines.filter((x) => !/^\s/.test(x))) expect(l).toMatch(/^ok\s+\S.* -> .*\(\d/);
     expect(r.stdout).toMatch(/warning: .*trailer/);
+    // a name with a newline is shown quoted on one line, never split into two report lines
+    expect(r.stdout).toContain('odd/new\\nline\\ttab.txt.aspera-env');
     const e = r.stderr;
     expect(e).toMatch(/wrong-password +\S*other\.txt\.aspera-env: wrong password[^\n]*\n +hint: [^\n]*try another password/);
     expect(e).toMatch(/corrupt +\S*bad-chunk-bitflip\.aspera-env: chunk 1 at offset 4240[^\n]*\n +hint: [^\n]*fetch it again/);

@@ -25,6 +25,7 @@ export const PLAIN: Record<string, string | Buffer> = {
   'odd/-dash.txt': 'leading dash\n',
   'odd/--force.txt': 'looks like a flag\n',
   'odd/#hash;semi&amp$dollar.txt': 'shell characters\n',
+  'odd/new\nline\ttab.txt': 'control characters in the name\n',
 };
 
 /** Files under src/ that are not good envelopes of the right password, and what decrypt says. */
