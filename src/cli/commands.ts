@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { getBackend, type BackendName } from '../crypto/index.js';
+import type { BackendName } from '../crypto/backend.js';
+import { loadBackend } from '../crypto/load.js';
 import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, SUITE_CHACHA20_POLY1305, type KdfId, type SuiteId } from '../format/constants.js';
 import { DEFAULT_PARAMS } from '../format/kdf-params.js';
@@ -162,7 +163,7 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
   }
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
   const pw = await passwordOrUsage(a, false, 'decrypt');
-  const backend = getBackend(a.backend);
+  const backend = await loadBackend(a.backend);
   const rep = reporter(a, 'decrypt');
   const ctx = newContext(backend, new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
   const plans = await planAll(a, files, 'decrypt');
@@ -180,7 +181,7 @@ export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Pr
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
   const pw = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
   if (a.passwordPrompt && pw === null) throw new UsageError('--password-prompt needs a terminal on standard input');
-  const backend = getBackend(a.backend);
+  const backend = await loadBackend(a.backend);
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
   const ctx = newContext(backend, pw === null ? null : new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
   const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f.path, fctx));
@@ -202,7 +203,7 @@ export async function sealingFor(a: EncryptArgs, keys: KeyCache): Promise<Sealin
 export async function runEncrypt(a: EncryptArgs): Promise<number> {
   const { files, problems } = await collect(a, (n) => !n.endsWith(a.extension), 'files');
   const pw = await passwordOrUsage(a, true, 'encrypt');
-  const backend = getBackend(a.backend);
+  const backend = await loadBackend(a.backend);
   const rep = reporter(a, 'encrypt');
   const keys = new KeyCache(backend, passwordBytes(pw));
   const ctx = newContext(backend, keys, (n) => rep.progress(n));

@@ -3,7 +3,6 @@
 // when standard input is a terminal. Never from a flag's value; never printed or logged.
 
 import { promises as fsp } from 'node:fs';
-import { read } from 'read';
 import { passwordFromBytes, PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
 
@@ -66,6 +65,7 @@ export async function getPassword(src: PasswordSources): Promise<string | null> 
 async function ask(prompt: string): Promise<string> {
   const output = process.stderr.isTTY || !process.stdout.isTTY ? process.stderr : process.stdout;
   try {
+    const { read } = await import('read'); // only when a prompt is shown
     const line = String(await read({ prompt, silent: true, replace: '', terminal: true, input: process.stdin, output }));
     output.write('\n'); // the Enter was not echoed either
     return line;

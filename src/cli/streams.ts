@@ -1,7 +1,7 @@
 // `decrypt -` and `encrypt -` on the command line: standard input to standard output, messages
 // on standard error, exit 1 when the stream proves truncated or damaged.
 
-import { getBackend } from '../crypto/index.js';
+import { loadBackend } from '../crypto/load.js';
 import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { newContext } from '../engine/context.js';
 import { DIGEST_WARNING } from '../engine/files.js';
@@ -34,7 +34,7 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
     throw new UsageError('refusing to write a binary envelope to a terminal', 'redirect standard output to a file or a pipe');
   }
   const pw = await password(a, verb);
-  const backend = getBackend(a.backend);
+  const backend = await loadBackend(a.backend);
   const keys = new KeyCache(backend, passwordBytes(pw));
   const ctx = newContext(backend, keys);
   // A stream leaves no file behind, and a read from an idle pipe or terminal would never see

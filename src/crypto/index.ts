@@ -1,4 +1,4 @@
-// Picks a crypto backend by name.
+// Both crypto backends by name, loaded eagerly (tests; the CLI uses load.ts).
 
 import type { Backend, BackendName } from './backend.js';
 import { nobleBackend } from './noble.js';

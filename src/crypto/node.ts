@@ -4,7 +4,6 @@
 // @noble/hashes (RFC 9106), as in the noble backend.
 
 import * as nc from 'node:crypto';
-import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, TAG_LEN, type SuiteId } from '../format/constants.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import type { Aead, Backend, Hash } from './backend.js';
@@ -62,8 +61,9 @@ export const nodeBackend: Backend = {
           nc.scrypt(password, salt, 32, { N, r: p.p2, p: p.p3, maxmem }, (err, key) =>
             err ? reject(err) : resolve(new Uint8Array(key))));
       }
-      case KDF_ARGON2ID:
-        return argon2idAsync(password, salt, { m: p.p1, t: p.p2, p: p.p3, dkLen: 32, version: 0x13 });
+      case KDF_ARGON2ID: // imported when needed: it is start-up time every other run would pay
+        return import('@noble/hashes/argon2.js').then(({ argon2idAsync }) =>
+          argon2idAsync(password, salt, { m: p.p1, t: p.p2, p: p.p3, dkLen: 32, version: 0x13 }));
       case KDF_PBKDF2:
         return new Promise((resolve, reject) =>
           nc.pbkdf2(password, salt, p.p1, 32, 'sha256', (err, key) =>

@@ -1,0 +1,88 @@
+// Envelopes large enough for the overlapped path (several read blocks, the content digest on
+// the hash worker thread): round trip, a damaged trailer digest (decrypt ok with a warning,
+// verify corrupt), a damaged chunk deep inside (corrupt, right chunk and offset, nothing left),
+// and several large files at once sharing the one hash worker.
+
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/crypto/index.js';
+import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
+import { KDF_PBKDF2 } from '../src/format/constants.js';
+import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
+import { chunkOffset } from '../src/format/layout.js';
+import { newContext } from '../src/engine/context.js';
+import { decryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
+import { OFF_THREAD_MIN } from '../src/engine/payload.js';
+import { tempDir } from './helpers/cli.js';
+
+const node = getBackend('node');
+const tmp = tempDir('aenv-large-');
+afterAll(() => tmp.cleanup());
+const PW = 'large files';
+const plain = randomBytes(OFF_THREAD_MIN * 2 + 12345); // 16 MiB and a bit: four read blocks
+let env: Buffer;
+let keys: KeyCache;
+
+beforeAll(async () => {
+  keys = new KeyCache(node, passwordBytes(PW));
+  const salt = randomBytes(32);
+  const params = DEFAULT_PARAMS[KDF_PBKDF2];
+  const { header, encoder } = newEncoder(newContext(node, null), { suite: 1, chunkLog2: 16, params, salt, master: await keys.master(params, salt) });
+  env = Buffer.concat([header, ...encoder.push(plain), ...encoder.end()]);
+}, 30_000);
+
+function put(name: string, bytes: Buffer): string {
+  const p = path.join(tmp.dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+const opts = { force: false, skipExisting: false, removeSource: false };
+const decrypt = (src: string, ctx = newContext(node, keys)) =>
+  decryptFile(src, { base: tmp.dir, relDir: '', output: src.replace(/\.aspera-env$/, '') }, opts, ctx);
+
+describe.each(['node', 'noble'] as const)('large envelopes on the %s backend', (name) => {
+  const ctx = () => newContext(getBackend(name), name === 'node' ? keys : new KeyCache(getBackend(name), passwordBytes(PW)));
+
+  it('round trip', async () => {
+    const r = await decrypt(put(`${name}-ok.aspera-env`, env), ctx());
+    expect(r.status, r.detail).toBe('ok');
+    expect(r.warning).toBeUndefined();
+    expect(readFileSync(path.join(tmp.dir, `${name}-ok`)).equals(plain)).toBe(true);
+  }, 60_000);
+
+  it('a damaged trailer digest: decrypt keeps the authentic plaintext with a warning, verify says corrupt', async () => {
+    const bad = Buffer.from(env);
+    bad[bad.length - 1]! ^= 1;
+    const src = put(`${name}-digest.aspera-env`, bad);
+    const r = await decrypt(src, ctx());
+    expect(r.status).toBe('ok');
+    expect(r.warning).toMatch(/digest/);
+    expect(readFileSync(path.join(tmp.dir, `${name}-digest`)).equals(plain)).toBe(true);
+    expect((await verifyFile(src, ctx())).status).toBe('corrupt');
+    expect((await verifyFile(src, newContext(getBackend(name), null))).status).toBe('corrupt');
+  }, 60_000);
+
+  it('a damaged chunk deep inside: corrupt, naming the chunk and its offset, nothing left', async () => {
+    const bad = Buffer.from(env);
+    const at = chunkOffset(200, 65536) + 77;
+    bad[at]! ^= 0x40;
+    const r = await decrypt(put(`${name}-chunk.aspera-env`, bad), ctx());
+    expect(r.status).toBe('corrupt');
+    expect(r.chunk).toBe(200);
+    expect(r.offset).toBe(chunkOffset(200, 65536));
+    expect(readdirSync(tmp.dir).filter((n) => n === `${name}-chunk` || n.endsWith('.partial'))).toEqual([]);
+  }, 60_000);
+});
+
+it('four large files at once share the hash worker and all come out right', async () => {
+  const srcs = [0, 1, 2, 3].map((k) => put(`par${k}.aspera-env`, env));
+  const ctx = newContext(node, keys);
+  const rs = await Promise.all(srcs.map((s) => decrypt(s, ctx)));
+  for (const [k, r] of rs.entries()) {
+    expect(r.status, r.detail).toBe('ok');
+    expect(readFileSync(path.join(tmp.dir, `par${k}`)).equals(plain)).toBe(true);
+  }
+}, 60_000);
