@@ -53,8 +53,15 @@ async function outputDir(p: Planned, ctx: RunContext): Promise<string> {
 }
 
 /** exists/skipped before any work; the commit re-checks atomically. */
-async function precheck(src: string, p: Planned, opt: WriteOptions): Promise<FileResult | null> {
-  if (opt.force || !(await exists(p.output))) return null;
+async function precheck(src: string, p: Planned, opt: WriteOptions, ctx: RunContext): Promise<FileResult | null> {
+  try {
+    if (opt.force || !(await exists(p.output))) return null;
+  } catch (e) {
+    return failure(src, p.output, e);
+  }
+  // A run killed after naming its output but before removing its temporary file left one
+  // here; a later run that skips this output still cleans the folder.
+  await cleanOnce(path.dirname(p.output), ctx);
   return opt.skipExisting
     ? { path: src, output: p.output, status: 'skipped', bytes: 0, detail: 'output already exists' }
     : { path: src, output: p.output, status: 'exists', bytes: 0, detail: 'output already exists' };
@@ -121,13 +128,8 @@ async function writeOutput(src: string, p: Planned, opt: WriteOptions, ctx: RunC
 }
 
 export async function decryptFile(src: string, p: Planned, opt: WriteOptions, ctx: RunContext): Promise<FileResult> {
-  const early = await precheck(src, p, opt).catch((e: unknown) => failure(src, p.output, e));
-  if (early) {
-    // A run killed after naming its output but before removing its temporary file left one
-    // here; a later run that skips this output still cleans the folder.
-    if (early.status === 'skipped' || early.status === 'exists') await cleanOnce(path.dirname(p.output), ctx);
-    return early;
-  }
+  const early = await precheck(src, p, opt, ctx);
+  if (early) return early;
   let fh: fsp.FileHandle | undefined;
   let written = 0;
   try {
@@ -202,13 +204,8 @@ export function newEncoder(ctx: RunContext, s: Sealing): { header: Uint8Array; e
 }
 
 export async function encryptFile(src: string, p: Planned, opt: WriteOptions, ctx: RunContext, s: Sealing): Promise<FileResult> {
-  const early = await precheck(src, p, opt).catch((e: unknown) => failure(src, p.output, e));
-  if (early) {
-    // A run killed after naming its output but before removing its temporary file left one
-    // here; a later run that skips this output still cleans the folder.
-    if (early.status === 'skipped' || early.status === 'exists') await cleanOnce(path.dirname(p.output), ctx);
-    return early;
-  }
+  const early = await precheck(src, p, opt, ctx);
+  if (early) return early;
   let fh: fsp.FileHandle | undefined;
   let size = 0;
   try {
