@@ -1,0 +1,59 @@
+// The decrypt worker path (node backend, payloads >= OFF_THREAD_MIN): both suites round trip,
+// and a failed chunk is reported exactly as on the main-thread path (noble backend), whether
+// it is the first chunk, one in the middle of a read block, or the last chunk.
+
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/crypto/index.js';
+import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
+import { KDF_PBKDF2 } from '../src/format/constants.js';
+import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
+import { chunkOffset } from '../src/format/layout.js';
+import { newContext } from '../src/engine/context.js';
+import { decryptFile, newEncoder } from '../src/engine/files.js';
+import { OFF_THREAD_MIN } from '../src/engine/payload.js';
+import { tempDir } from './helpers/cli.js';
+
+const node = getBackend('node');
+const tmp = tempDir('aenv-offthread-');
+afterAll(() => tmp.cleanup());
+const PW = 'off thread';
+const plain = randomBytes(OFF_THREAD_MIN + 3 * 65536 + 999);
+const opts = { force: false, skipExisting: false, removeSource: false };
+
+async function seal(suite: 1 | 2, keys: KeyCache): Promise<Buffer> {
+  const salt = randomBytes(32);
+  const params = DEFAULT_PARAMS[KDF_PBKDF2];
+  const { header, encoder } = newEncoder(newContext(node, null), { suite, chunkLog2: 16, params, salt, master: await keys.master(params, salt) });
+  return Buffer.concat([header, ...encoder.push(plain), ...encoder.end()]);
+}
+
+describe.each([1, 2] as const)('suite %i', (suite) => {
+  it('round trip, and damaged chunks reported as on the main thread', async () => {
+    const keys = new KeyCache(node, passwordBytes(PW));
+    const env = await seal(suite, keys);
+    const n = Math.ceil(plain.length / 65536);
+    const run = async (name: string, bytes: Buffer, backend: 'node' | 'noble') => {
+      const src = path.join(tmp.dir, `${suite}-${name}-${backend}.aspera-env`);
+      writeFileSync(src, bytes);
+      const ctx = newContext(getBackend(backend), backend === 'node' ? keys : new KeyCache(getBackend(backend), passwordBytes(PW)));
+      return decryptFile(src, { base: tmp.dir, relDir: '', output: src.replace(/\.aspera-env$/, '') }, opts, ctx);
+    };
+    const ok = await run('ok', env, 'node');
+    expect(ok.status, ok.detail).toBe('ok');
+    expect(readFileSync(path.join(tmp.dir, `${suite}-ok-node`)).equals(plain)).toBe(true);
+    for (const i of [0, 70, n - 1]) {
+      const bad = Buffer.from(env);
+      bad[chunkOffset(i, 65536) + 5]! ^= 1;
+      const a = await run(`c${i}`, bad, 'node');
+      const b = await run(`c${i}`, bad, 'noble');
+      expect(a.status).toBe('corrupt');
+      expect(a.chunk).toBe(i);
+      expect(a.offset).toBe(chunkOffset(i, 65536));
+      expect([a.status, a.chunk, a.offset, a.detail]).toEqual([b.status, b.chunk, b.offset, b.detail]);
+    }
+    expect(readdirSync(tmp.dir).filter((x) => !x.endsWith('.aspera-env') && !x.endsWith('-ok-node'))).toEqual([]);
+  }, 60_000);
+});
