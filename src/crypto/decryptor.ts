@@ -10,7 +10,7 @@
 // chunk that failed (its plaintext, and any after it, are then not written). The caller
 // produces the error itself (ChunkOpener), so the message stays the same on both paths.
 
-import { Worker } from 'node:worker_threads';
+import { LentWorker } from './lent-worker.js';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -70,60 +70,22 @@ export interface BlockDecryptor {
   release(): void;
 }
 
-let worker: Worker | null = null;
-let busy = false;
-let broken = false;
-const replies: { resolve: (v: number) => void; reject: (e: unknown) => void }[] = [];
-
-function failAll(e: unknown): void {
-  broken = true;
-  worker = null;
-  for (const r of replies.splice(0)) r.reject(e);
-}
-
-function getWorker(): Worker | null {
-  if (broken) return null;
-  if (!worker) {
-    try {
-      worker = new Worker(WORKER_SOURCE, { eval: true });
-    } catch {
-      broken = true;
-      return null;
-    }
-    worker.on('message', (m: unknown) => replies.shift()?.resolve(m as number));
-    worker.on('error', failAll);
-    worker.on('exit', () => failAll(new Error('decrypt worker exited')));
-    worker.unref();
-  }
-  return worker;
-}
+const lender = new LentWorker(WORKER_SOURCE, 'decrypt');
 
 /** The process's decrypt worker for one file and key, or null when lent out or unavailable. */
 export function borrowDecryptor(cipher: 'aes-256-gcm' | 'chacha20-poly1305', key: Uint8Array): BlockDecryptor | null {
-  if (busy) return null;
-  const w = getWorker();
-  if (!w) return null;
-  busy = true;
-  w.ref(); // while a file waits on it, the worker keeps the process alive
-  w.postMessage({ t: 'k', name: cipher, key: new Uint8Array(key) });
-  let done = false;
+  const lease = lender.borrow();
+  if (!lease) return null;
+  lease.post({ t: 'k', name: cipher, key: new Uint8Array(key) });
   return {
-    open(sealed, out, first, sealedChunk, last) {
-      if (done) return Promise.reject(new Error('decrypt worker already released'));
-      return new Promise<number>((resolve, reject) => {
-        replies.push({ resolve: (r) => (r === -2 ? reject(new Error('decrypt worker failed')) : resolve(r)), reject });
-        w.postMessage({
-          t: 'o', in: sealed.buffer, inOff: sealed.byteOffset, len: sealed.byteLength,
-          out: out.buffer, outOff: out.byteOffset, outLen: out.byteLength, i0: first, B: sealedChunk, last,
-        });
-      });
+    async open(sealed, out, first, sealedChunk, last) {
+      const r = (await lease.ask({
+        t: 'o', in: sealed.buffer, inOff: sealed.byteOffset, len: sealed.byteLength,
+        out: out.buffer, outOff: out.byteOffset, outLen: out.byteLength, i0: first, B: sealedChunk, last,
+      })) as number;
+      if (r === -2) throw new Error('decrypt worker failed');
+      return r;
     },
-    release() {
-      if (done) return;
-      done = true;
-      busy = false;
-      if (worker === w) w.postMessage({ t: 'x' });
-      w.unref();
-    },
+    release: () => lease.release({ t: 'x' }), // the worker forgets the key
   };
 }

@@ -4,7 +4,7 @@
 // works the same from the checkout and inside the single executable. One worker per process,
 // lent to one file at a time; a file that cannot have it hashes on the main thread.
 
-import { Worker } from 'node:worker_threads';
+import { LentWorker } from './lent-worker.js';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -25,62 +25,20 @@ export interface AsyncHash {
   release(): void;
 }
 
-let worker: Worker | null = null;
-let busy = false;
-let broken = false;
-const replies: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
-
-function failAll(e: unknown): void {
-  broken = true;
-  worker = null;
-  for (const r of replies.splice(0)) r.reject(e);
-}
-
-function getWorker(): Worker | null {
-  if (broken) return null;
-  if (!worker) {
-    try {
-      worker = new Worker(WORKER_SOURCE, { eval: true });
-    } catch {
-      broken = true;
-      return null;
-    }
-    worker.on('message', (m: unknown) => replies.shift()?.resolve(m));
-    worker.on('error', failAll);
-    worker.on('exit', () => failAll(new Error('hash worker exited')));
-    worker.unref();
-  }
-  return worker;
-}
-
-function ask(w: Worker, msg: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    replies.push({ resolve, reject });
-    w.postMessage(msg);
-  });
-}
+const lender = new LentWorker(WORKER_SOURCE, 'hash');
 
 /** The process's hash worker for one file, or null when it is lent out or unavailable. */
 export function borrowHasher(): AsyncHash | null {
-  if (busy) return null;
-  const w = getWorker();
-  if (!w) return null;
-  busy = true;
-  w.ref(); // while a file waits on it, the worker keeps the process alive
-  w.postMessage({ t: 'reset' });
-  let done = false;
+  const lease = lender.borrow();
+  if (!lease) return null;
+  lease.post({ t: 'reset' });
   return {
     async update(view) {
-      await ask(w, { t: 'u', sab: view.buffer, off: view.byteOffset, len: view.byteLength });
+      await lease.ask({ t: 'u', sab: view.buffer, off: view.byteOffset, len: view.byteLength });
     },
     async digest() {
-      return new Uint8Array((await ask(w, { t: 'd' })) as Uint8Array);
+      return new Uint8Array((await lease.ask({ t: 'd' })) as Uint8Array);
     },
-    release() {
-      if (done) return;
-      done = true;
-      busy = false;
-      w.unref();
-    },
+    release: () => lease.release(),
   };
 }
