@@ -43,6 +43,22 @@ export async function reserveMemory(blockBytes: number, readBuffers = 2): Promis
   };
 }
 
+/**
+ * Reads payload block b (blocks of `blockBytes` after the header) into slot b mod K once that
+ * slot is free; `slotFree` is read at each call, so callers may replace its promises.
+ */
+function slotReader(fh: fsp.FileHandle, slots: Uint8Array[], slotFree: Promise<void>[], blockBytes: number, total: number) {
+  const K = slots.length;
+  return (b: number): Promise<Uint8Array> => {
+    const p = (async () => {
+      await slotFree[b % K];
+      return readExactly(fh, slots[b % K]!, Math.min(blockBytes, total - b * blockBytes), HEADER_LEN + b * blockBytes);
+    })();
+    p.catch(() => undefined); // awaited later; never an unhandled rejection meanwhile
+    return p;
+  };
+}
+
 /** Payloads at least this long hash on the worker thread (below, starting it costs more). */
 export const OFF_THREAD_MIN = 8 * 1024 * 1024;
 
@@ -92,14 +108,7 @@ export async function openPayload(fh: fsp.FileHandle, o: Opened, ctx: RunContext
   }
 
   const blocks = Math.ceil(total / blockBytes);
-  const read = (b: number): Promise<Uint8Array> => {
-    const p = (async () => {
-      await slotFree[b % K];
-      return readExactly(fh, slots[b % K]!, Math.min(blockBytes, total - b * blockBytes), HEADER_LEN + b * blockBytes);
-    })();
-    p.catch(() => undefined);
-    return p;
-  };
+  const read = slotReader(fh, slots, slotFree, blockBytes, total);
   let next: Promise<Uint8Array> | null = blocks > 0 ? read(0) : null;
   let writing: Promise<void> = Promise.resolve();
   let i = 0;
@@ -178,14 +187,7 @@ async function openOffThread(fh: fsp.FileHandle, o: Opened, ctx: RunContext, sin
   const headHashed = hasher.update(head);
   slotFree[0] = settle(headHashed);
 
-  const read = (b: number): Promise<Uint8Array> => {
-    const p = (async () => {
-      await slotFree[b % K];
-      return readExactly(fh, slots[b % K]!, Math.min(blockBytes, total - b * blockBytes), HEADER_LEN + b * blockBytes);
-    })();
-    p.catch(() => undefined);
-    return p;
-  };
+  const read = slotReader(fh, slots, slotFree, blockBytes, total);
   /** Block b's plaintext once every chunk of it verified (else throws `corrupt`). */
   const opened = (b: number, block: Uint8Array, out: Uint8Array): Promise<Uint8Array> => {
     const first = b * chunksPerBlock;
