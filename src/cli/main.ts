@@ -120,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg ?? 'bad arguments', 'aenv --help');
+      throw err ?? new UsageError((msg ?? 'bad arguments').replace(/:?\s*\n\s*/g, ': ').replace(/: Argument: /, ': '), 'aenv --help');
     });
   try {
     await cli.parseAsync();
