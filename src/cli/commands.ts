@@ -180,7 +180,7 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
 export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Promise<number> {
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
   const pw = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
-  if (a.passwordPrompt && pw === null) throw new UsageError('--password-prompt needs a terminal on standard input');
+  if (a.passwordPrompt && pw === null) throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
   const backend = await loadBackend(a.backend);
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
   const ctx = newContext(backend, pw === null ? null : new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));

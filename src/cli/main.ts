@@ -50,9 +50,9 @@ function writing<T>(y: Argv<T>) {
 
 function checkArgs(a: { paths?: string[] | undefined; jobs?: number | undefined; extension: string }, verb: string): void {
   if (!a.paths || a.paths.length === 0) throw new UsageError(`${verb} needs at least one PATH`, `aenv ${verb} --help`);
-  if (a.paths.includes('-') && a.paths.length > 1) throw new UsageError('- (standard input) must be the only PATH');
-  if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256)) throw new UsageError('--jobs takes a whole number from 1 to 256');
-  if (a.extension === '' || a.extension.includes('/')) throw new UsageError('--extension must be a non-empty name ending such as .aspera-env');
+  if (a.paths.includes('-') && a.paths.length > 1) throw new UsageError('- (standard input) must be the only PATH', 'stream one envelope with `decrypt - < FILE`; give files and folders in another run');
+  if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256)) throw new UsageError('--jobs takes a whole number from 1 to 256', 'e.g. --jobs 4 (default: the number of CPUs)');
+  if (a.extension === '' || a.extension.includes('/')) throw new UsageError('--extension must be a non-empty name ending such as .aspera-env', 'e.g. --extension .enc');
 }
 
 // yargs drops a bare `-` and puts everything after `--` into `_`, not into PATH...: so `-` is
@@ -108,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('inspect [paths..]', 'show header fields, sizes, chunk count and batch id (no password)', (y) =>
       y.positional('paths', { type: 'string', array: true }).option('json', { type: 'boolean', default: false }), (a0) => {
       const a = restore(a0, rest);
-      if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE');
+      if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE', 'aenv inspect --help');
       pending = runInspect({ paths: a.paths, json: a.json });
     })
     .demandCommand(1, 'give a command: decrypt, verify, encrypt or inspect')

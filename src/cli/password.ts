@@ -49,7 +49,7 @@ export async function getPassword(src: PasswordSources): Promise<string | null> 
     const pw = await ask('Password: ');
     if (src.confirm) {
       const again = await ask('Password again: ');
-      if (again !== pw) throw new UsageError('the two passwords differ');
+      if (again !== pw) throw new UsageError('the two passwords differ', 'run again and type the same password twice');
     }
     return check(pw, 'the prompt');
   }
