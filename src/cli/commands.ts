@@ -84,12 +84,6 @@ async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): P
   return pw;
 }
 
-async function sizes(files: Found[]): Promise<Map<Found, number>> {
-  const m = new Map<Found, number>();
-  for (const f of files) m.set(f, (await fsp.stat(f.path).catch(() => ({ size: 0 }))).size);
-  return m;
-}
-
 /**
  * Runs `work` over the files, `jobs` at a time. Each file gets a context of its own that
  * counts its progress, so that when it ends (ok or not) the display is topped up to the
@@ -98,8 +92,7 @@ async function sizes(files: Found[]): Promise<Map<Found, number>> {
 async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Found[], problems: FileResult[],
   work: (f: Found, ctx: RunContext) => Promise<FileResult>): Promise<number> {
   for (const p of problems) rep.file(p);
-  const size = await sizes(items);
-  rep.start(items.length, [...size.values()].reduce((x, y) => x + y, 0));
+  rep.start(items.length, items.reduce((n, f) => n + f.size, 0)); // sizes from the walk: no second stat
   const stop = onInterrupt(ctx);
   const perFile = async (f: Found): Promise<FileResult> => {
     let counted = 0;
@@ -108,7 +101,7 @@ async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Fo
       progress: { value: (n: number) => { counted += n; rep.progress(n); } },
     }) as RunContext;
     const r = await work(f, fctx);
-    const rest = (size.get(f) ?? 0) - counted;
+    const rest = f.size - counted;
     if (rest > 0) rep.progress(rest, true);
     return r;
   };

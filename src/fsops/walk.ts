@@ -14,6 +14,8 @@ export interface Found {
   root: string | null;
   /** Path of the file relative to root (or its base name for a PATH file). */
   rel: string;
+  /** Size when walked (for progress totals; the file is measured again when opened). */
+  size: number;
 }
 
 export interface WalkProblem {
@@ -42,11 +44,11 @@ export async function walk(paths: readonly string[], opt: WalkOptions): Promise<
   const problems: WalkProblem[] = [];
   const seenFiles = new Set<string>();
 
-  const add = (f: Found, st: Stats): void => {
+  const add = (f: Omit<Found, 'size'>, st: Stats): void => {
     const id = `${st.dev}:${st.ino}`;
     if (seenFiles.has(id)) return; // the same file reached twice (two PATHs, or links)
     seenFiles.add(id);
-    files.push(f);
+    files.push({ ...f, size: st.size });
   };
 
   async function dir(root: string, rel: string, ancestors: Set<string>): Promise<void> {
