@@ -4,10 +4,10 @@
 import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
-import { BACKEND_NAMES } from '../crypto/backend.js';
 import { Interrupted } from '../engine/context.js';
 import { VERSION } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
+import { command } from './options.js';
 import { UsageError } from './password.js';
 import { runStream } from './streams.js';
 
@@ -26,26 +26,21 @@ function parseSize(v: unknown): number {
   return n;
 }
 
-function common<T>(y: Argv<T>) {
-  return y
-    .positional('paths', { type: 'string', array: true, describe: 'files or folders (walked recursively)' })
-    .option('json', { type: 'boolean', default: false, describe: 'one JSON object per file on standard output, then a summary line' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only failures' })
-    .option('jobs', { alias: 'j', type: 'number', describe: 'files processed at once (default: number of CPUs)' })
-    .option('extension', { type: 'string', default: '.aspera-env', describe: 'ending of envelope names' })
-    .option('follow-symlinks', { type: 'boolean', default: false, describe: 'follow symbolic links inside folders (never in a loop)' })
-    .option('password-file', { type: 'string', describe: 'read the password from the first line of FILE' })
-    .option('progress', { type: 'boolean', default: true, describe: 'progress display on a terminal (--no-progress to hide)' })
-    .option('backend', { choices: BACKEND_NAMES, default: 'node' as const, describe: 'crypto implementation: node (OpenSSL) or noble (pure JS)' });
-}
-
-function writing<T>(y: Argv<T>) {
-  return common(y)
-    .option('output', { alias: 'o', type: 'string', describe: 'write outputs under DIR, mirroring folder PATHs (default: beside each input)' })
-    .option('force', { type: 'boolean', describe: 'replace existing outputs (atomically)' })
-    .option('skip-existing', { type: 'boolean', describe: 'leave existing outputs and report them skipped' })
-    .option('remove-source', { type: 'boolean', default: false, describe: 'delete each input once its output is durably in place' })
-    .conflicts('force', 'skip-existing');
+/** Adds a command's options from the table in options.ts (the one source of --help, man page, completions). */
+function withOptions<T>(y: Argv<T>, name: string): Argv<T> {
+  const spec = command(name);
+  let a = y.positional('paths', { type: 'string', array: true, describe: name === 'inspect' ? 'envelope files' : 'files or folders (walked recursively)' }) as Argv<T>;
+  for (const o of spec.options) {
+    a = a.option(o.name, {
+      type: o.type,
+      ...(o.alias ? { alias: o.alias } : {}),
+      ...(o.choices ? { choices: o.choices } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      describe: o.describe,
+    }) as Argv<T>;
+    for (const c of o.conflicts ?? []) if (o.name < c) a = a.conflicts(o.name, c) as Argv<T>;
+  }
+  return a;
 }
 
 function checkArgs(a: { paths?: string[] | undefined; jobs?: number | undefined; extension: string }, verb: string): void {
@@ -75,6 +70,9 @@ function restore<T extends { paths?: string[] | undefined }>(a: T, rest: string[
   return out as T & { paths: string[] };
 }
 
+/** What yargs parsed for one command (options as named in options.ts). */
+type Parsed = { paths?: string[] | undefined; jobs?: number | undefined; extension: string; [option: string]: unknown };
+
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   let pending: Promise<number> | null = null;
@@ -82,34 +80,28 @@ export async function main(argv: string[]): Promise<number> {
   const cli = yargs(args)
     .scriptName('aenv')
     .usage('aenv <command> PATH... [options]\n\nOpen, check and seal AENV/1 (.aspera-env) password-encrypted envelopes, offline.')
-    .command('decrypt [paths..]', 'decrypt envelopes (files or whole trees); - for stdin to stdout', (y) => writing(y), (a0) => {
-      const a = restore(a0, rest);
+    .command(`decrypt ${command('decrypt').args}`, command('decrypt').summary, (y) => withOptions(y, 'decrypt'), (a0) => {
+      const a = restore(a0 as unknown as Parsed, rest);
       checkArgs(a, 'decrypt');
       const wa = { ...a, paths: a.paths as string[] } as unknown as WriteArgs;
       pending = a.paths?.[0] === '-' ? runStream(wa, 'decrypt') : runDecrypt(wa);
     })
-    .command('verify [paths..]', 'check envelopes: keyed with a password, else structure and digest only', (y) =>
-      common(y).option('password-prompt', { type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }), (a0) => {
-      const a = restore(a0, rest);
+    .command(`verify ${command('verify').args}`, command('verify').summary, (y) => withOptions(y, 'verify'), (a0) => {
+      const a = restore(a0 as unknown as Parsed, rest);
       checkArgs(a, 'verify');
       if (a.paths?.includes('-')) throw new UsageError('verify reads files, not standard input', 'use decrypt - to check a stream');
       pending = runVerify({ ...a, paths: a.paths as string[] } as unknown as Parameters<typeof runVerify>[0]);
     })
-    .command('encrypt [paths..]', 'seal files (or whole trees) as envelopes; - for stdin to stdout', (y) =>
-      writing(y)
-        .option('suite', { choices: ['aes-256-gcm', 'chacha20-poly1305'] as const, default: 'aes-256-gcm' as const, describe: 'AEAD cipher suite' })
-        .option('kdf', { choices: ['scrypt', 'argon2id', 'pbkdf2'] as const, default: 'scrypt' as const, describe: 'password KDF (default costs from the spec)' })
-        .option('chunk-size', { type: 'string', default: '65536', describe: 'plaintext bytes per chunk: power of two, 4K..16M' }), (a0) => {
-      const a = restore(a0, rest);
+    .command(`encrypt ${command('encrypt').args}`, command('encrypt').summary, (y) => withOptions(y, 'encrypt'), (a0) => {
+      const a = restore(a0 as unknown as Parsed, rest);
       checkArgs(a, 'encrypt');
       const ea = { ...a, paths: a.paths as string[], chunkSize: parseSize(a['chunk-size']) } as unknown as EncryptArgs;
       pending = a.paths?.[0] === '-' ? runStream(ea, 'encrypt') : runEncrypt(ea);
     })
-    .command('inspect [paths..]', 'show header fields, sizes, chunk count and batch id (no password)', (y) =>
-      y.positional('paths', { type: 'string', array: true }).option('json', { type: 'boolean', default: false }), (a0) => {
-      const a = restore(a0, rest);
+    .command(`inspect ${command('inspect').args}`, command('inspect').summary, (y) => withOptions(y, 'inspect'), (a0) => {
+      const a = restore(a0 as unknown as Parsed, rest);
       if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE', 'aenv inspect --help');
-      pending = runInspect({ paths: a.paths, json: a.json });
+      pending = runInspect({ paths: a.paths, json: Boolean(a.json) });
     })
     .demandCommand(1, 'give a command: decrypt, verify, encrypt or inspect')
     .strict()

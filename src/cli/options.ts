@@ -1,0 +1,81 @@
+// The command line's commands and options as data (shared/CLI.md "Commands"): yargs is built
+// from this table (main.ts), and so are the man page and the shell completions of a release,
+// so --help, `man aenv` and Tab completion cannot drift apart.
+
+export interface OptionSpec {
+  name: string;
+  alias?: string;
+  type: 'boolean' | 'string' | 'number';
+  /** The value's placeholder in usage texts (man page), e.g. DIR. */
+  arg?: string;
+  choices?: readonly string[];
+  default?: string | number | boolean;
+  describe: string;
+  /** Options this one cannot be combined with. */
+  conflicts?: readonly string[];
+  /** What completes the value: files, folders, or nothing special. */
+  complete?: 'file' | 'dir';
+}
+
+export interface CommandSpec {
+  name: string;
+  /** yargs positional syntax. */
+  args: string;
+  /** The placeholder of the positionals in usage texts. */
+  argsText: string;
+  summary: string;
+  options: readonly OptionSpec[];
+}
+
+const COMMON: readonly OptionSpec[] = [
+  { name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file on standard output, then a summary line' },
+  { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only failures' },
+  { name: 'jobs', alias: 'j', type: 'number', arg: 'N', describe: 'files processed at once (default: number of CPUs)' },
+  { name: 'extension', type: 'string', arg: 'EXT', default: '.aspera-env', describe: 'ending of envelope names' },
+  { name: 'follow-symlinks', type: 'boolean', default: false, describe: 'follow symbolic links inside folders (never in a loop)' },
+  { name: 'password-file', type: 'string', arg: 'FILE', complete: 'file', describe: 'read the password from the first line of FILE' },
+  { name: 'progress', type: 'boolean', default: true, describe: 'progress display on a terminal (--no-progress to hide)' },
+  { name: 'backend', type: 'string', choices: ['node', 'noble'], default: 'node', describe: 'crypto implementation: node (OpenSSL) or noble (pure JS)' },
+];
+
+const WRITING: readonly OptionSpec[] = [
+  ...COMMON,
+  { name: 'output', alias: 'o', type: 'string', arg: 'DIR', complete: 'dir', describe: 'write outputs under DIR, mirroring folder PATHs (default: beside each input)' },
+  { name: 'force', type: 'boolean', conflicts: ['skip-existing'], describe: 'replace existing outputs (atomically)' },
+  { name: 'skip-existing', type: 'boolean', conflicts: ['force'], describe: 'leave existing outputs and report them skipped' },
+  { name: 'remove-source', type: 'boolean', default: false, describe: 'delete each input once its output is durably in place' },
+];
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'decrypt', args: '[paths..]', argsText: 'PATH...',
+    summary: 'decrypt envelopes (files or whole trees); - for stdin to stdout',
+    options: WRITING,
+  },
+  {
+    name: 'verify', args: '[paths..]', argsText: 'PATH...',
+    summary: 'check envelopes: keyed with a password, else structure and digest only',
+    options: [...COMMON, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }],
+  },
+  {
+    name: 'encrypt', args: '[paths..]', argsText: 'PATH...',
+    summary: 'seal files (or whole trees) as envelopes; - for stdin to stdout',
+    options: [
+      ...WRITING,
+      { name: 'suite', type: 'string', choices: ['aes-256-gcm', 'chacha20-poly1305'], default: 'aes-256-gcm', describe: 'AEAD cipher suite' },
+      { name: 'kdf', type: 'string', choices: ['scrypt', 'argon2id', 'pbkdf2'], default: 'scrypt', describe: 'password KDF (default costs from the spec)' },
+      { name: 'chunk-size', type: 'string', arg: 'BYTES', default: '65536', describe: 'plaintext bytes per chunk: power of two, 4K..16M' },
+    ],
+  },
+  {
+    name: 'inspect', args: '[paths..]', argsText: 'FILE...',
+    summary: 'show header fields, sizes, chunk count and batch id (no password)',
+    options: [{ name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file' }],
+  },
+];
+
+export function command(name: string): CommandSpec {
+  const c = COMMANDS.find((x) => x.name === name);
+  if (!c) throw new Error(`no command ${name}`);
+  return c;
+}
