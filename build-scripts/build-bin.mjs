@@ -43,6 +43,11 @@ import { HOST_TARGET, TARGETS, nodeBinaryFor, outputName, stripSignature } from 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const BUNDLE = join(DIST, 'aenv-bundle.cjs');
+// The worker threads' module (src/stream/worker.ts), bundled on its own and embedded in the
+// binary as a SEA asset under the name src/stream/pool.ts asks for.
+const WORKER_ENTRY = join(ROOT, 'src/stream/worker.ts');
+const WORKER_BUNDLE = join(DIST, 'aenv-worker.cjs');
+const WORKER_ASSET = 'stream-worker.cjs';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const log = (msg) => console.log(msg);
 
@@ -97,6 +102,8 @@ async function bundle(entry, out) {
   let result;
   try {
     result = await esbuild.build({ ...common, entryPoints: [entry], outfile: out });
+    const worker = await esbuild.build({ ...common, entryPoints: [WORKER_ENTRY], outfile: WORKER_BUNDLE });
+    Object.assign(result.metafile.inputs, worker.metafile.inputs);
   } catch (err) {
     const where = (e) => (e.location ? `${e.location.file}:${e.location.line}: ` : '');
     const details = (err.errors ?? []).map((e) => `\n  ${where(e)}${e.text}`).join('');
@@ -115,6 +122,7 @@ function makeBlob(workDir, { codeCache }, name) {
     disableExperimentalSEAWarning: true,
     useCodeCache: codeCache,
     useSnapshot: false, // measured slower, and crashes with yargs loaded: see the top comment
+    assets: { [WORKER_ASSET]: WORKER_BUNDLE },
   }, null, 2));
   const r = spawnSync(process.execPath, ['--experimental-sea-config', config], { cwd: workDir, encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(blob)) {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBackend } from '../src/crypto/index.js';
+import { getBackend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext, type RunContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
@@ -19,7 +19,7 @@ import { inspectFile } from '../src/engine/inspect.js';
 import { KDF_PBKDF2, KDF_SCRYPT, OFF_HEADER_CHECK, OFF_P1, OFF_SALT } from '../src/format/constants.js';
 import { headerCheck } from '../src/format/header.js';
 import { checkKdfParams } from '../src/format/kdf-params.js';
-import { STATUSES } from '../src/format/status.js';
+import { STATUSES } from '../src/engine/results.js';
 import { aenv, BIN, PASSWORD, passwordFile } from './helpers/cli.js';
 import { vectorPath } from './helpers/vectors.js';
 import { hasStackTrace, ramTempDir, rowsOf, temps } from './helpers/faults.js';

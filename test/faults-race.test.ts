@@ -4,10 +4,11 @@
 // EEXIST, not a plain rename, which would silently replace); no temporary file is left.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commit, createTemp, ExistsError, finishTemp } from '../src/fsops/atomic.js';
+import { AtomicOutput, ExistsError } from '../src/fsops/atomic.js';
+import { OutputDir } from '../src/fsops/dirs.js';
 import { BIN, passwordFile } from './helpers/cli.js';
 import { listTree, ramTempDir, rowsOf, seal, sha256, temps } from './helpers/faults.js';
 
@@ -69,25 +70,25 @@ describe('the commit itself never replaces (in-process, many times)', () => {
   it('two commits of different temporary files to one name: one wins, the other gets ExistsError', async () => {
     const dir = path.join(work.dir, 'commit');
     mkdirSync(dir);
+    const d = OutputDir.resolve(dir, '');
     for (let k = 0; k < 100; k++) {
       const target = path.join(dir, `t${k}`);
-      const ts = await Promise.all([createTemp(dir), createTemp(dir)]);
-      await Promise.all(ts.map(async (t, i) => {
-        await t.fh.writeFile(`writer ${i}`);
-        await finishTemp(t);
-      }));
-      const res = await Promise.allSettled(ts.map((t) => commit(t.path, target, false)));
+      const ts = [AtomicOutput.create(d, `t${k}`), AtomicOutput.create(d, `t${k}`)];
+      await Promise.all(ts.map((t, i) => t.write([Buffer.from(`writer ${i}`)])));
+      const res = await Promise.allSettled(ts.map((t) => t.commit(false)));
       const won = res.findIndex((r) => r.status === 'fulfilled');
       expect(res.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const lost = res[1 - won] as PromiseRejectedResult;
       expect(lost.reason).toBeInstanceOf(ExistsError);
+      ts[1 - won]!.discard();
       expect(readFileSync(target, 'utf8')).toBe(`writer ${won}`); // the winner's bytes, never replaced
-      // A later commit to the same name also refuses; the loser's temporary file is still its own.
-      const late = await createTemp(dir);
-      await finishTemp(late);
-      await expect(commit(late.path, target, false)).rejects.toBeInstanceOf(ExistsError);
+      // A later commit to the same name also refuses.
+      const late = AtomicOutput.create(d, `t${k}`);
+      await expect(late.commit(false)).rejects.toBeInstanceOf(ExistsError);
+      late.discard();
       expect(readFileSync(target, 'utf8')).toBe(`writer ${won}`);
     }
+    expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
   });
 });
 

@@ -7,14 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBackend } from '../src/crypto/index.js';
+import { getBackend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { chunkOffset } from '../src/format/layout.js';
 import { newContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
-import { OFF_THREAD_MIN } from '../src/engine/payload.js';
+import { INLINE_MAX } from '../src/engine/pipeline.js';
+
+/** Well past the inline threshold: the payload goes through the worker threads in several blocks. */
+const OFF_THREAD_MIN = 8 * INLINE_MAX;
 import { tempDir } from './helpers/cli.js';
 
 const node = getBackend('node');

@@ -1,4 +1,4 @@
-// The decrypt worker path (node backend, payloads >= OFF_THREAD_MIN): both suites round trip,
+// The worker-thread path (node backend, payloads past INLINE_MAX): both suites round trip,
 // and a failed chunk is reported exactly as on the main-thread path (noble backend), whether
 // it is the first chunk, one in the middle of a read block, or the last chunk.
 
@@ -6,14 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getBackend } from '../src/crypto/index.js';
+import { getBackend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { chunkOffset } from '../src/format/layout.js';
 import { newContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder } from '../src/engine/files.js';
-import { OFF_THREAD_MIN } from '../src/engine/payload.js';
+import { INLINE_MAX } from '../src/engine/pipeline.js';
+
+/** Well past the inline threshold: the payload goes through the worker threads in several blocks. */
+const OFF_THREAD_MIN = 8 * INLINE_MAX;
 import { tempDir } from './helpers/cli.js';
 
 const node = getBackend('node');

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBackend, type Backend } from '../src/crypto/index.js';
+import { getBackend, type Backend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, type KdfId, type SuiteId } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getBackend, BACKEND_NAMES, type Backend } from '../src/crypto/index.js';
+import { getBackend, BACKEND_NAMES, type Backend } from './helpers/backends.js';
 import { fileKeys, KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext } from '../src/engine/context.js';
 import { decryptFile, verifyFile } from '../src/engine/files.js';

@@ -11,13 +11,14 @@ import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, SUITE_CHACHA20_POLY1305, type KdfId, type SuiteId } from '../format/constants.js';
 import { DEFAULT_PARAMS } from '../format/kdf-params.js';
 import { runAll } from '../engine/batch.js';
-import { Interrupted, newContext, type FileResult, type RunContext } from '../engine/context.js';
+import { Interrupted, newContext, type RunContext } from '../engine/context.js';
 import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from '../engine/files.js';
 import { inspectFile, type InspectResult } from '../engine/inspect.js';
-import { failure } from '../engine/results.js';
-import { PlanError, planOutput, type Direction } from '../fsops/plan.js';
+import { failure, type FileResult } from '../engine/results.js';
+import { PlanError, planOutput, type Direction, type Planned } from '../fsops/plan.js';
 import { walk, type Found } from '../fsops/walk.js';
-import { getPassword, UsageError } from './password.js';
+import { UsageError } from './errors.js';
+import { getPassword } from './password.js';
 import { colorWanted, Reporter } from './report.js';
 import { showPath } from './text.js';
 
@@ -114,6 +115,7 @@ async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Fo
     return 130;
   } finally {
     stop();
+    await ctx.pool?.close();
   }
   return -1;
 }
@@ -134,16 +136,35 @@ async function planAll(a: WriteArgs, files: Found[], dir: Direction): Promise<Ma
         'give -o a folder that exists or can be created');
     }
   }
-  const plans = new Map<Found, ReturnType<typeof planOutput> | FileResult>();
+  const outId = out === null ? null : await fsp.stat(out).then((st) => ({ dev: st.dev, ino: st.ino }));
+  const plans = new Map<Found, Planned | FileResult>();
   for (const f of files) {
     try {
-      plans.set(f, planOutput(f, dir, a.extension, out));
+      plans.set(f, planOutput(f, dir, a.extension, out, outId));
     } catch (e) {
       if (!(e instanceof PlanError)) throw e;
       plans.set(f, failure(f.path, undefined, e));
     }
   }
+  refuseOutputsThatAreInputs(files, plans);
   return plans;
+}
+
+/**
+ * A run in which one file's output is another of its inputs (`x.aspera-env.aspera-env` decrypts
+ * to `x.aspera-env`) would overwrite, or with --remove-source delete, an input it has not
+ * read yet: refused before any work.
+ */
+function refuseOutputsThatAreInputs(files: Found[], plans: Map<Found, Planned | FileResult>): void {
+  const inputs = new Map(files.map((f) => [path.resolve(f.path), f]));
+  for (const [f, p] of plans) {
+    if ('status' in p) continue;
+    const other = inputs.get(path.resolve(p.output));
+    if (other && other !== f) {
+      throw new UsageError(`the output of ${showPath(f.path)} would be ${showPath(p.output)}, which is another input of this run`,
+        'decrypt them in two runs, or use -o DIR so that no output lands on an input');
+    }
+  }
 }
 
 export async function runDecrypt(a: WriteArgs): Promise<number> {
@@ -163,7 +184,7 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
   const opt = writeOptions(a);
   const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
     const p = plans.get(f)!;
-    return 'status' in p ? p : decryptFile(f.path, p, opt, fctx);
+    return 'status' in p ? p : decryptFile(f, p, opt, fctx);
   });
   if (code >= 0) return code;
   // key_derivations: how many KDFs the run paid for (files sealed in one run share one)
@@ -177,7 +198,7 @@ export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Pr
   const backend = await loadBackend(a.backend);
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
   const ctx = newContext(backend, pw === null ? null : new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
-  const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f.path, fctx));
+  const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f, fctx));
   if (code >= 0) return code;
   const kind = pw === null ? 'passwordless' : 'keyed';
   const note = pw === null
@@ -208,7 +229,7 @@ export async function runEncrypt(a: EncryptArgs): Promise<number> {
       return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${a.extension}` };
     }
     const p = plans.get(f)!;
-    return 'status' in p ? p : encryptFile(f.path, p, opt, fctx, sealing);
+    return 'status' in p ? p : encryptFile(f, p, opt, fctx, sealing);
   });
   if (code >= 0) return code;
   return rep.summary({}) ? 1 : 0;

@@ -8,7 +8,7 @@ import { Interrupted } from '../engine/context.js';
 import { VERSION } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
 import { command } from './options.js';
-import { UsageError } from './password.js';
+import { UsageError } from './errors.js';
 import { runStream } from './streams.js';
 
 const EPILOG = `Password sources, in order: --password-file FILE (first line), the environment variable

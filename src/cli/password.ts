@@ -2,9 +2,10 @@
 // (its first line, without the line ending), ASPERA_SCP_FILEPASS, then a prompt without echo
 // when standard input is a terminal. Never from a flag's value; never printed or logged.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { passwordFromBytes, PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
+import { UsageError } from './errors.js';
 
 export const PASSWORD_ENV = 'ASPERA_SCP_FILEPASS';
 
@@ -16,12 +17,6 @@ export interface PasswordSources {
   confirm: boolean;
   /** Whether standard input is free for a prompt (not the data of `-`). */
   stdinFree: boolean;
-}
-
-export class UsageError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-  }
 }
 
 /** The first line of a password file, without its line ending. */
@@ -44,9 +39,9 @@ export async function getPassword(src: PasswordSources): Promise<string | null> 
     return check(passwordFromBytes(firstLine(bytes)), `the password file ${src.passwordFile}`);
   }
   const env = process.env[PASSWORD_ENV];
-  if (env !== undefined) return check(env, PASSWORD_ENV);
+  if (env !== undefined) return check(envPassword(env), PASSWORD_ENV);
   if (src.prompt && src.stdinFree && process.stdin.isTTY) {
-    const pw = await ask('Password: ');
+    const pw = lenient(await ask('Password: '), 'the prompt');
     if (src.confirm) {
       const again = await ask('Password again: ');
       if (again !== pw) throw new UsageError('the two passwords differ', 'run again and type the same password twice');
@@ -54,6 +49,42 @@ export async function getPassword(src: PasswordSources): Promise<string | null> 
     return check(pw, 'the prompt');
   }
   return null;
+}
+
+/**
+ * The environment variable's value, decoded strictly. Node decodes the environment leniently
+ * (bytes that are not UTF-8 become U+FFFD, so every Latin-1 password would collapse into one
+ * guessable key); on Linux the bytes the process was started with are in /proc/self/environ.
+ */
+function envPassword(value: string): string {
+  let environ: Buffer | null = null;
+  try {
+    environ = readFileSync('/proc/self/environ');
+  } catch {
+    /* not Linux: only the decoded string is available */
+  }
+  if (environ) {
+    const key = Buffer.from(`${PASSWORD_ENV}=`);
+    for (let start = 0; start < environ.length;) {
+      let end = environ.indexOf(0, start);
+      if (end < 0) end = environ.length;
+      const entry = environ.subarray(start, end);
+      if (entry.subarray(0, key.length).equals(key)) {
+        const raw = entry.subarray(key.length);
+        // The value may have been changed in this process since it started; then use that one.
+        if (raw.toString('utf8') === value) return passwordFromBytes(raw);
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  return lenient(value, PASSWORD_ENV);
+}
+
+/** A password only available as leniently decoded text: U+FFFD marks bytes that were not UTF-8. */
+function lenient(pw: string, where: string): string {
+  if (pw.includes('\ufffd')) throw new PasswordError(`the password from ${where} is not valid UTF-8 (it holds U+FFFD, the mark of bytes that are not UTF-8)`);
+  return pw;
 }
 
 /**
@@ -83,4 +114,4 @@ function check(pw: string, where: string): string {
   return pw;
 }
 
-export { PasswordError };
+export { PasswordError, UsageError };

@@ -3,9 +3,9 @@
 // progress display on a terminal's standard error, and a summary table by status.
 
 import type { Writable } from 'node:stream';
-import type { FileResult } from '../engine/context.js';
-import { HINTS, isFailure, STATUSES, type Status } from '../format/status.js';
+import { isFailure, STATUSES, type FileResult, type Status } from '../engine/results.js';
 import { Progress } from './progress.js';
+import { COLORS, HINTS } from './statuses.js';
 import { bytesText, rateText, showPath } from './text.js';
 
 export interface ReportOptions {
@@ -20,14 +20,14 @@ export interface ReportOptions {
   verb: string;
 }
 
-const COLORS: Partial<Record<Status, string>> = {
-  ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
-  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m',
-};
-
 export function colorWanted(stream: { isTTY?: boolean }): boolean {
   const nc = process.env['NO_COLOR'];
   return Boolean(stream.isTTY) && (nc === undefined || nc === '') && process.env['TERM'] !== 'dumb';
+}
+
+/** Said once per folder and run (engine/files.ts decides when). */
+export function sharedFolderWarning(folder: string): string {
+  return `other users can write to ${showPath(folder)} (no sticky bit): they can rename or replace files there while aenv works; aenv checks every commit, but see "Shared folders" in the README`;
 }
 
 export class Reporter {
@@ -69,10 +69,15 @@ export class Reporter {
       if (r.output !== undefined) row['output'] = r.output;
       Object.assign(row, { status: r.status, bytes: r.bytes, detail: r.detail });
       if (r.chunk !== undefined) Object.assign(row, { chunk: r.chunk, offset: r.offset });
-      if (r.warning) row['warning'] = r.warning;
+      const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
+      if (warnings.length) row['warning'] = warnings.join('; ');
       this.o.out.write(JSON.stringify(row) + '\n');
       this.bar?.draw();
       return;
+    }
+    if (r.sharedFolder) {
+      this.bar?.clear();
+      this.o.err.write(`aenv: warning: ${sharedFolderWarning(r.sharedFolder)}\n`);
     }
     if (this.o.quiet && !isFailure(r.status) && !r.warning) return;
     this.bar?.clear();

@@ -6,10 +6,11 @@ import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { newContext } from '../engine/context.js';
 import { DIGEST_WARNING } from '../engine/files.js';
 import { decryptStream, encryptStream } from '../engine/stdio.js';
-import { failure } from '../engine/results.js';
-import { HINTS, isFailure } from '../format/status.js';
+import { failure, isFailure } from '../engine/results.js';
 import { sealingFor, type EncryptArgs, type WriteArgs } from './commands.js';
-import { getPassword, UsageError } from './password.js';
+import { UsageError } from './errors.js';
+import { getPassword } from './password.js';
+import { HINTS } from './statuses.js';
 
 async function password(a: WriteArgs, verb: string): Promise<string> {
   const pw = await getPassword({ passwordFile: a.passwordFile, prompt: false, confirm: false, stdinFree: false });
@@ -66,5 +67,6 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
     return isFailure(r.status) ? 1 : 0;
   } finally {
     stop();
+    await ctx.pool?.close();
   }
 }

@@ -1,31 +1,33 @@
-// Keys of AENV/1 (shared/ENVELOPE.md "Keys"): the password as NFC-normalized UTF-8, the
-// master key from the KDF, header and payload keys by HKDF-SHA256 (RFC 5869), header_mac by
-// HMAC-SHA256 (RFC 2104), and the per-run cache of master keys keyed by
-// (password, kdf, params, salt).
+// Keys of AENV/1 (shared/ENVELOPE.md "Keys"): the password as NFC-normalized UTF-8, the master
+// key from the KDF, header and payload keys by HKDF-SHA256 (RFC 5869), header_mac by
+// HMAC-SHA256 (RFC 2104) both to check a header (decoding step 6) and to seal a new one, and
+// the per-run cache of master keys keyed by (password, kdf, params, salt).
 
-import { INFO_HEADER, INFO_PAYLOAD } from '../format/constants.js';
-import { constantTimeEqual, type Header } from '../format/header.js';
+import { randomBytes } from 'node:crypto';
+import { FILE_NONCE_LEN, INFO_HEADER, INFO_PAYLOAD } from '../format/constants.js';
+import { constantTimeEqual, encodeMacInput, finishHeader, type Header, type HeaderFields } from '../format/header.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import type { Backend } from './backend.js';
 
+/** A password that AENV/1 cannot use (empty, or not valid UTF-8): a usage error, not a file status. */
 export class PasswordError extends Error {}
 
-/** P = UTF-8 of the NFC-normalized password; empty or ill-formed UTF-16 is a usage error. */
+/** P = UTF-8 of the NFC-normalized password. */
 export function passwordBytes(password: string): Uint8Array {
   if (password.length === 0) throw new PasswordError('the password is empty');
   if (!password.isWellFormed()) throw new PasswordError('the password is not valid text (unpaired surrogate)');
   return new TextEncoder().encode(password.normalize('NFC'));
 }
 
-/** Decodes password bytes read from a file or the environment; rejects invalid UTF-8. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes password bytes read from a file, the environment or a terminal; rejects invalid UTF-8. */
 export function passwordFromBytes(bytes: Uint8Array): string {
-  let s: string;
   try {
-    s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw new PasswordError('the password is not valid UTF-8');
   }
-  return s;
 }
 
 export interface FileKeys {
@@ -40,8 +42,21 @@ export function fileKeys(backend: Backend, master: Uint8Array, fileNonce: Uint8A
   };
 }
 
+/** Step 6: header_mac = HMAC-SHA256(header_key, the first 88 header bytes), all 32 bytes compared. */
 export function headerMacMatches(backend: Backend, headerKey: Uint8Array, h: Header): boolean {
   return constantTimeEqual(backend.hmacSha256(headerKey, h.macInput), h.headerMac);
+}
+
+/** 32 fresh bytes from the operating system's CSPRNG: a new file's file_nonce. */
+export function newFileNonce(): Uint8Array {
+  return new Uint8Array(randomBytes(FILE_NONCE_LEN));
+}
+
+/** A new file's whole 128-byte header (header_mac and header_check filled in) and its payload key. */
+export function sealHeader(backend: Backend, master: Uint8Array, fields: HeaderFields): { header: Uint8Array; payloadKey: Uint8Array } {
+  const keys = fileKeys(backend, master, fields.fileNonce);
+  const macInput = encodeMacInput(fields);
+  return { header: finishHeader(macInput, backend.hmacSha256(keys.headerKey, macInput)), payloadKey: keys.payloadKey };
 }
 
 function hex(b: Uint8Array): string {

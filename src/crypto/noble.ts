@@ -1,7 +1,8 @@
 // Pure-JS crypto backend on @noble/ciphers and @noble/hashes: AES-256-GCM (NIST SP 800-38D),
 // ChaCha20-Poly1305 (RFC 8439), SHA-256 (FIPS 180-4), HMAC (RFC 2104), HKDF (RFC 5869),
 // scrypt (RFC 7914), Argon2id v1.3 (RFC 9106), PBKDF2-HMAC-SHA256 (RFC 8018).
-// Slower than node.ts; selectable with --backend noble and used by the tests to cross-check.
+// Slower than node.ts; the independent implementation the tests cross-check against, and
+// selectable with --backend noble. It runs on the calling thread only.
 
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -11,22 +12,29 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { pbkdf2Async } from '@noble/hashes/pbkdf2.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM } from '../format/constants.js';
+import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, TAG_LEN } from '../format/constants.js';
 import type { Backend } from './backend.js';
 
 export const nobleBackend: Backend = {
   name: 'noble',
+  threads: false,
   aead(suite, key) {
     const make = suite === SUITE_AES_256_GCM ? gcm : chacha20poly1305;
     const k = Uint8Array.from(key);
     return {
-      seal: (nonce, plaintext) => make(k, nonce).encrypt(plaintext),
-      open(nonce, sealed) {
+      sealInto(nonce, plaintext, out) {
+        out.set(make(k, nonce).encrypt(plaintext));
+      },
+      openInto(nonce, sealed, out) {
+        let pt: Uint8Array;
         try {
-          return make(k, nonce).decrypt(sealed);
+          pt = make(k, nonce).decrypt(sealed);
         } catch {
-          return null;
+          out.fill(0, 0, Math.max(0, sealed.length - TAG_LEN));
+          return false;
         }
+        out.set(pt);
+        return true;
       },
     };
   },

@@ -1,50 +1,72 @@
 // Crypto backend on node:crypto (OpenSSL): AES-256-GCM (NIST SP 800-38D) and
-// ChaCha20-Poly1305 (RFC 8439) with 16-byte tags, SHA-256, HMAC, HKDF (RFC 5869),
-// scrypt (RFC 7914) and PBKDF2 (RFC 8018). Node 20 has no Argon2: that one comes from
-// @noble/hashes (RFC 9106), as in the noble backend.
+// ChaCha20-Poly1305 (RFC 8439) with 16-byte tags, SHA-256 (FIPS 180-4), HMAC (RFC 2104),
+// HKDF (RFC 5869), scrypt (RFC 7914), PBKDF2 (RFC 8018) and, where the runtime has it
+// (Node.js >= 24.7: crypto.argon2), Argon2id v1.3 (RFC 9106); older runtimes take Argon2id
+// from @noble/hashes.
 
 import * as nc from 'node:crypto';
 import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, TAG_LEN, type SuiteId } from '../format/constants.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import type { Aead, Backend, Hash } from './backend.js';
 
-function cipherName(suite: SuiteId): nc.CipherGCMTypes | nc.CipherChaCha20Poly1305Types {
-  return suite === SUITE_AES_256_GCM ? 'aes-256-gcm' : 'chacha20-poly1305';
+type CipherName = 'aes-256-gcm' | 'chacha20-poly1305';
+
+/**
+ * Node's update() allocates a new buffer for every call; over a whole chunk (up to 16 MiB) that
+ * allocation costs as much as the cipher. Pieces of this size come from malloc's reused arenas
+ * and are copied into place.
+ */
+const PIECE = 64 * 1024;
+
+/** Copies `piece` to out[o...] (never past what the caller sized), returns the next offset. */
+function put(out: Uint8Array, o: number, piece: Uint8Array): number {
+  if (piece.length) out.set(piece, o);
+  return o + piece.length;
 }
 
 class NodeAead implements Aead {
-  private readonly name: nc.CipherGCMTypes | nc.CipherChaCha20Poly1305Types;
+  private readonly name: CipherName;
   private readonly key: nc.KeyObject;
   constructor(suite: SuiteId, key: Uint8Array) {
-    this.name = cipherName(suite);
+    this.name = suite === SUITE_AES_256_GCM ? 'aes-256-gcm' : 'chacha20-poly1305';
     this.key = nc.createSecretKey(key);
   }
-  seal(nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+
+  sealInto(nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void {
     const c = nc.createCipheriv(this.name as nc.CipherGCMTypes, this.key, nonce, { authTagLength: TAG_LEN });
-    const out = Buffer.allocUnsafe(plaintext.length + TAG_LEN);
-    let n = plaintext.length ? c.update(plaintext).copy(out, 0) : 0;
-    n += c.final().copy(out, n);
-    c.getAuthTag().copy(out, n);
-    return out;
+    const n = plaintext.length;
+    let o = 0;
+    for (let p = 0; p < n; p += PIECE) o = put(out, o, c.update(plaintext.subarray(p, Math.min(p + PIECE, n))));
+    o = put(out, o, c.final());
+    out.set(c.getAuthTag(), o);
   }
-  open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
-    if (sealed.length < TAG_LEN) return null;
-    const ctLen = sealed.length - TAG_LEN;
+
+  openInto(nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array): boolean {
+    const n = sealed.length - TAG_LEN;
+    if (n < 0) return false;
     const d = nc.createDecipheriv(this.name as nc.CipherGCMTypes, this.key, nonce, { authTagLength: TAG_LEN });
-    d.setAuthTag(sealed.subarray(ctLen));
-    const pt = ctLen ? d.update(sealed.subarray(0, ctLen)) : Buffer.alloc(0);
+    // The tag is read before any plaintext is written: opening in place may overwrite it.
+    d.setAuthTag(sealed.slice(n));
+    let o = 0;
+    for (let p = 0; p < n; p += PIECE) o = put(out, o, d.update(sealed.subarray(p, Math.min(p + PIECE, n))));
     try {
-      d.final();
+      put(out, o, d.final());
+      return true;
     } catch {
-      pt.fill(0);
-      return null;
+      out.fill(0, 0, n);
+      return false;
     }
-    return pt;
   }
 }
 
+type Argon2 = (algorithm: 'argon2id', params: {
+  message: Uint8Array; nonce: Uint8Array; parallelism: number; tagLength: number; memory: number; passes: number;
+}, callback: (err: Error | null, key: Buffer) => void) => void;
+const nativeArgon2 = (nc as unknown as { argon2?: Argon2 }).argon2;
+
 export const nodeBackend: Backend = {
   name: 'node',
+  threads: true,
   aead: (suite, key) => new NodeAead(suite, key),
   sha256(): Hash {
     const h = nc.createHash('sha256');
@@ -53,21 +75,27 @@ export const nodeBackend: Backend = {
   hmacSha256: (key, data) => new Uint8Array(nc.createHmac('sha256', key).update(data).digest()),
   hkdfSha256: (ikm, salt, info, length) => new Uint8Array(nc.hkdfSync('sha256', ikm, salt, info, length)),
   kdf(password: Uint8Array, salt: Uint8Array, p: KdfParams): Promise<Uint8Array> {
-    switch (p.kdf) {
-      case KDF_SCRYPT: {
-        const N = 2 ** p.p1;
-        const maxmem = 128 * p.p2 * N * p.p3 + 128 * p.p2 * (N + 2) + 64 * 1024 * 1024;
-        return new Promise((resolve, reject) =>
-          nc.scrypt(password, salt, 32, { N, r: p.p2, p: p.p3, maxmem }, (err, key) =>
-            err ? reject(err) : resolve(new Uint8Array(key))));
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null, key: Buffer): void => (err ? reject(err) : resolve(new Uint8Array(key)));
+      switch (p.kdf) {
+        case KDF_SCRYPT: {
+          const N = 2 ** p.p1;
+          const maxmem = 128 * p.p2 * N * p.p3 + 128 * p.p2 * (N + 2) + 64 * 1024 * 1024;
+          nc.scrypt(password, salt, 32, { N, r: p.p2, p: p.p3, maxmem }, done);
+          return;
+        }
+        case KDF_ARGON2ID:
+          if (nativeArgon2) {
+            nativeArgon2('argon2id', { message: password, nonce: salt, parallelism: p.p3, tagLength: 32, memory: p.p1, passes: p.p2 }, done);
+          } else { // imported only when needed: it is start-up time every other run would pay
+            import('@noble/hashes/argon2.js')
+              .then(({ argon2idAsync }) => argon2idAsync(password, salt, { m: p.p1, t: p.p2, p: p.p3, dkLen: 32, version: 0x13 }))
+              .then(resolve, reject);
+          }
+          return;
+        case KDF_PBKDF2:
+          nc.pbkdf2(password, salt, p.p1, 32, 'sha256', done);
       }
-      case KDF_ARGON2ID: // imported when needed: it is start-up time every other run would pay
-        return import('@noble/hashes/argon2.js').then(({ argon2idAsync }) =>
-          argon2idAsync(password, salt, { m: p.p1, t: p.p2, p: p.p3, dkLen: 32, version: 0x13 }));
-      case KDF_PBKDF2:
-        return new Promise((resolve, reject) =>
-          nc.pbkdf2(password, salt, p.p1, 32, 'sha256', (err, key) =>
-            err ? reject(err) : resolve(new Uint8Array(key))));
-    }
+    });
   },
 };

@@ -1,15 +1,22 @@
 // What one run shares between its files: the crypto backend, the key cache (null without a
-// password), the interruption flag, progress accounting and the folders already cleaned.
+// password), the interruption flag, progress accounting, the payload memory budget and buffers,
+// the worker pool, and the output folders already resolved, cleaned and warned about.
 
+import { availableParallelism } from 'node:os';
 import type { Backend } from '../crypto/backend.js';
 import type { KeyCache } from '../crypto/keys.js';
-import type { Status } from '../format/status.js';
+import type { OutputDir } from '../fsops/dirs.js';
+import { ChunkPool } from '../stream/pool.js';
+import { BufferPool, MemoryBudget } from './memory.js';
 
 export class Interrupted extends Error {
   constructor() {
     super('interrupted');
   }
 }
+
+/** Payload buffers of the files open at once stay within this (one file always runs). */
+export const PAYLOAD_BUDGET = 64 * 1024 * 1024;
 
 export interface RunContext {
   backend: Backend;
@@ -18,29 +25,33 @@ export interface RunContext {
   interrupted: boolean;
   /** Called with the number of input bytes just processed. */
   progress(bytes: number): void;
+  memory: MemoryBudget;
+  buffers: BufferPool;
+  /** Worker threads for the chunks of large payloads (when the backend can use them). */
+  pool: ChunkPool | null;
+  /** Output folders resolved so far (by base and relative folder). */
+  dirs: Map<string, OutputDir>;
   /** Output folders whose stale temporary files this run already removed. */
   cleaned: Set<string>;
+  /** Folders other users can write to, already warned about. */
+  warned: Set<string>;
 }
 
-export function newContext(backend: Backend, keys: KeyCache | null, progress: (n: number) => void = () => {}): RunContext {
-  return { backend, keys, interrupted: false, progress, cleaned: new Set() };
+/** Worker threads: the cores left once the main thread has its own (reading, writing, hashing). */
+export function poolSize(cores: number): number {
+  return Math.max(1, cores - 1);
+}
+
+export function newContext(backend: Backend, keys: KeyCache | null, progress: (n: number) => void = () => {}, workers?: number): RunContext {
+  return {
+    backend, keys, interrupted: false, progress,
+    memory: new MemoryBudget(PAYLOAD_BUDGET),
+    buffers: new BufferPool(PAYLOAD_BUDGET / 2),
+    pool: backend.threads ? new ChunkPool(workers ?? poolSize(availableParallelism())) : null,
+    dirs: new Map(), cleaned: new Set(), warned: new Set(),
+  };
 }
 
 export function checkInterrupted(ctx: RunContext): void {
   if (ctx.interrupted) throw new Interrupted();
-}
-
-/** The account of one file, as reported in human lines and JSON. */
-export interface FileResult {
-  path: string;
-  output?: string;
-  status: Status;
-  /** decrypt/encrypt: plaintext bytes written; verify: envelope bytes checked. */
-  bytes: number;
-  detail: string;
-  warning?: string;
-  /** A hint more precise than the status's usual one (human output only). */
-  hint?: string;
-  chunk?: number;
-  offset?: number;
 }

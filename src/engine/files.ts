@@ -1,24 +1,27 @@
 // One file, start to end: decrypt (steps 1-12 of shared/ENVELOPE.md into an atomic output),
 // verify (keyed or passwordless, writing nothing) and encrypt. Each returns a FileResult and
-// never leaves plaintext or a temporary file behind on failure.
+// never leaves plaintext or a temporary file behind on failure. Every effect is bound to what
+// was opened: the input is the file the walk saw (device, inode), the output is committed only
+// while its folder and names are still aenv's (fsops/atomic.ts), and --remove-source deletes an
+// input only while its name still points to the file that was read.
 
-import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileKeys } from '../crypto/keys.js';
+import { fileKeys, headerMacMatches, newFileNonce, sealHeader, type FileKeys } from '../crypto/keys.js';
 import type { SuiteId } from '../format/constants.js';
-import { encodeMacInput, finishHeader } from '../format/header.js';
+import { chunkSize, constantTimeEqual, type Header } from '../format/header.js';
 import type { KdfParams } from '../format/kdf-params.js';
+import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
-import { commit, createTemp, discardTemp, exists, ExistsError, finishTemp, fsyncDir, removeStaleTemps, type TempFile } from '../fsops/atomic.js';
-import { ensureOutputDir, type Planned } from '../fsops/plan.js';
-import { ChunkSealer } from '../stream/chunks.js';
+import { AtomicOutput, ExistsError, fsyncDir, removeStaleTemps } from '../fsops/atomic.js';
+import { OutputDir } from '../fsops/dirs.js';
+import { InputFile, type FileId } from '../fsops/input.js';
+import { PlanError, type Planned } from '../fsops/plan.js';
+import { lstatOrNull } from '../fsops/stat.js';
 import { StreamEncoder } from '../stream/encoder.js';
-import { readBlocks } from './blocks.js';
-import { checkInterrupted, type FileResult, type RunContext } from './context.js';
-import { openEnvelope } from './open.js';
-import { checkDigest, openPayload, TARGET_BLOCK } from './payload.js';
-import { describeIoError, failure } from './results.js';
+import { checkInterrupted, type RunContext } from './context.js';
+import { drain, openPayload, payloadMemory, readEnvelope, readTrailer, sealFile, sealMemory, startDigest, type DigestCursor, type Envelope } from './pipeline.js';
+import { describeIoError, failure, type FileResult } from './results.js';
 
 export interface WriteOptions {
   force: boolean;
@@ -26,68 +29,90 @@ export interface WriteOptions {
   removeSource: boolean;
 }
 
+/** An input: a path the walk found (with the identity it saw), or a bare path. */
+export type Input = string | { path: string; dev: number; ino: number; followLink: boolean };
+
 export const DIGEST_WARNING = 'content digest in the trailer does not match, but every chunk authenticated: the plaintext is authentic, the trailer is damaged';
+export const WRONG_PASSWORD_DETAIL = 'wrong password (the header is intact but its MAC does not match this password; or the header was forged)';
 
-/** Writes all of `bufs` (writev may write less than asked). */
-async function writeAll(fh: fsp.FileHandle, bufs: Uint8Array[]): Promise<void> {
-  let rest = bufs.filter((b) => b.length > 0);
-  while (rest.length) {
-    const { bytesWritten } = await fh.writev(rest);
-    let n = bytesWritten;
-    while (rest.length && n >= rest[0]!.length) n -= rest.shift()!.length;
-    if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+function open(input: Input): InputFile {
+  return typeof input === 'string' ? InputFile.open(input) : InputFile.open(input.path, input as FileId, input.followLink);
+}
+
+/** Step 6: the master key (from the run's cache) and the header MAC. */
+export async function unlock(header: Header, run: RunContext): Promise<FileKeys> {
+  if (!run.keys) throw new Error('no password');
+  const master = await run.keys.master(header.params, header.salt);
+  const keys = fileKeys(run.backend, master, header.fileNonce);
+  if (!headerMacMatches(run.backend, keys.headerKey, header)) throw new EnvelopeError('wrong-password', WRONG_PASSWORD_DETAIL);
+  return keys;
+}
+
+/** The output folder, resolved once per run, cleaned of dead runs' temporary files once. */
+function outputDir(p: Planned, run: RunContext): OutputDir {
+  const key = `${p.base}\0${p.relDir}\0${p.within ?? ''}`;
+  let dir = run.dirs.get(key);
+  if (!dir) {
+    dir = OutputDir.resolve(p.base, p.relDir, p.within ?? undefined, p.baseId);
+    run.dirs.set(key, dir);
   }
-}
-
-/** Removes, once per run and folder, the temporary files of dead runs (killed mid-write). */
-async function cleanOnce(dir: string, ctx: RunContext): Promise<void> {
-  if (ctx.cleaned.has(dir)) return;
-  ctx.cleaned.add(dir);
-  await removeStaleTemps(dir);
-}
-
-async function outputDir(p: Planned, ctx: RunContext): Promise<string> {
-  const dir = await ensureOutputDir(p.base, p.relDir);
-  await cleanOnce(dir, ctx);
+  cleanOnce(dir.path, run);
   return dir;
 }
 
-/** exists/skipped before any work; the commit re-checks atomically. */
-async function precheck(src: string, p: Planned, opt: WriteOptions, ctx: RunContext): Promise<FileResult | null> {
+function cleanOnce(dir: string, run: RunContext): void {
+  if (run.cleaned.has(dir)) return;
+  run.cleaned.add(dir);
+  removeStaleTemps(dir);
+}
+
+/** The folder other users may write to, the first time this run writes under it (the row then warns). */
+function sharedFolder(dir: OutputDir, run: RunContext): string | undefined {
+  if (dir.sharedWritable === null || run.warned.has(dir.sharedWritable)) return undefined;
+  run.warned.add(dir.sharedWritable);
+  return dir.sharedWritable;
+}
+
+/** exists/skipped before any work; the commit checks again, atomically. */
+function precheck(src: string, p: Planned, opt: WriteOptions, run: RunContext): FileResult | null {
+  let there: boolean;
   try {
-    if (opt.force || !(await exists(p.output))) return null;
+    there = !opt.force && lstatOrNull(p.output, true) !== null;
   } catch (e) {
     return failure(src, p.output, e);
   }
+  if (!there) return null;
   // A run killed after naming its output but before removing its temporary file left one
   // here; a later run that skips this output still cleans the folder.
-  await cleanOnce(path.dirname(p.output), ctx);
-  return opt.skipExisting
-    ? { path: src, output: p.output, status: 'skipped', bytes: 0, detail: 'output already exists' }
-    : { path: src, output: p.output, status: 'exists', bytes: 0, detail: 'output already exists' };
-}
-
-async function openSource(src: string): Promise<{ fh: fsp.FileHandle; size: number }> {
-  const fh = await fsp.open(src, 'r');
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-    return { fh, size: st.size };
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
+  cleanOnce(path.dirname(p.output), run);
+  return { path: src, output: p.output, status: opt.skipExisting ? 'skipped' : 'exists', bytes: 0, detail: 'output already exists' };
 }
 
 /** The output is in place, but --remove-source could not remove the source. */
 class SourceKept extends Error {
-  constructor(readonly reason: unknown) {
+  constructor(readonly reason: string) {
     super('source not removed');
   }
 }
 
-/** The result of a write that failed: a commit beaten by a racing run, or a source kept. */
-function writeFailure(src: string, p: Planned, opt: WriteOptions, e: unknown, bytes: number, verb: string): FileResult {
+/** --remove-source: the input goes only while its name still points to the file that was read. */
+async function removeSource(src: InputFile): Promise<void> {
+  src.close();
+  if (!src.nameStillPointsHere()) throw new SourceKept('its name no longer points to the file that was read (it was renamed, replaced or changed meanwhile)');
+  try {
+    unlinkSync(src.path);
+  } catch (e) {
+    throw new SourceKept(describeIoError(e));
+  }
+  await fsyncDir(path.dirname(src.path));
+}
+
+function writeFailure(src: string, p: Planned, opt: WriteOptions, e: unknown, bytes: number, verb: string, shared: string | undefined): FileResult {
+  const r = writeFailureOf(src, p, opt, e, bytes, verb);
+  return shared ? { ...r, sharedFolder: shared } : r;
+}
+
+function writeFailureOf(src: string, p: Planned, opt: WriteOptions, e: unknown, bytes: number, verb: string): FileResult {
   if (e instanceof ExistsError && opt.skipExisting) {
     // Another run committed the same output between our precheck and our commit.
     return { path: src, output: p.output, status: 'skipped', bytes: 0, detail: 'output already exists (appeared while this file was being written)' };
@@ -95,88 +120,99 @@ function writeFailure(src: string, p: Planned, opt: WriteOptions, e: unknown, by
   if (e instanceof SourceKept) {
     return {
       path: src, output: p.output, status: 'io-error', bytes,
-      detail: `${verb} to ${p.output}, but the ${verb === 'decrypted' ? 'envelope' : 'source'} could not be removed: ${describeIoError(e.reason)}`,
+      detail: `${verb} to ${p.output}, but the ${verb === 'decrypted' ? 'envelope' : 'source'} could not be removed: ${e.reason}`,
     };
   }
   return failure(src, p.output, e);
 }
 
-/** Writes through `produce` into a temporary file, then commits it and maybe removes `src`. */
-async function writeOutput(src: string, p: Planned, opt: WriteOptions, ctx: RunContext,
-  produce: (tmp: TempFile) => Promise<void>, closeSource: () => Promise<void>): Promise<void> {
-  const dir = await outputDir(p, ctx);
-  const tmp = await createTemp(dir);
-  try {
-    await produce(tmp);
-    checkInterrupted(ctx);
-    await finishTemp(tmp);
-    await commit(tmp.path, p.output, opt.force);
-  } catch (e) {
-    await discardTemp(tmp);
-    throw e;
-  }
-  if (opt.removeSource) {
-    // The output and its folder are flushed (commit did both): only now may the source go.
-    try {
-      await closeSource();
-      await fsp.unlink(src);
-    } catch (e) {
-      throw new SourceKept(e);
-    }
-    await fsyncDir(path.dirname(src));
+/** What a file holds open while it is worked on; close() lets go of all of it, whatever happened. */
+class Held {
+  src?: InputFile;
+  env?: Envelope;
+  digest?: DigestCursor;
+  out?: AtomicOutput;
+  release?: () => void;
+  /** A shared folder to warn about (set once the output folder is known). */
+  shared?: string;
+  constructor(private readonly run: RunContext) {}
+  async close(): Promise<void> {
+    this.digest?.stop();
+    await this.digest?.result.catch(() => undefined); // no read in flight once the file is closed
+    this.out?.discard();
+    this.src?.close();
+    if (this.env?.whole) this.run.buffers.give(this.env.whole.buffer as ArrayBuffer);
+    this.release?.();
   }
 }
 
-export async function decryptFile(src: string, p: Planned, opt: WriteOptions, ctx: RunContext): Promise<FileResult> {
-  const early = await precheck(src, p, opt, ctx);
+export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, run: RunContext): Promise<FileResult> {
+  const name = typeof input === 'string' ? input : input.path;
+  const early = precheck(name, p, opt, run);
   if (early) return early;
-  let fh: fsp.FileHandle | undefined;
-  let written = 0;
+  const h = new Held(run);
+  let bytes = 0;
   try {
-    const s = await openSource(src);
-    fh = s.fh;
-    const o = await openEnvelope(fh, s.size, ctx, true);
-    written = o.layout.plaintextLen;
-    let digestOk = true;
-    await writeOutput(src, p, opt, ctx, async (tmp) => {
-      digestOk = await openPayload(fh!, o, ctx, (pts) => writeAll(tmp.fh, pts));
-    }, async () => { await fh?.close(); fh = undefined; });
-    const n = o.layout.chunks;
+    const src = (h.src = open(input));
+    const env = (h.env = await readEnvelope(src, run)); // steps 1-5
+    h.digest = startDigest(env, run); // runs while the key is derived
+    const keys = await unlock(env.header, run); // step 6
+    const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
+    const expected = parseTrailer(await readTrailer(env)); // step 8
+    h.release = await run.memory.acquire(payloadMemory(env, layout, run));
+    const dir = outputDir(p, run);
+    h.shared = sharedFolder(dir, run);
+    const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
+    bytes = await drain(openPayload(env, layout, keys.payloadKey, run), out, env.whole !== null, run); // step 10
+    const digestOk = constantTimeEqual(await h.digest.result, expected); // step 11: a warning only
+    checkInterrupted(run);
+    await out.commit(opt.force); // step 12
+    h.out = undefined;
+    if (opt.removeSource) await removeSource(src);
     return {
-      path: src, output: p.output, status: 'ok', bytes: o.layout.plaintextLen,
-      detail: `decrypted ${n} chunk${n === 1 ? '' : 's'}${opt.removeSource ? ', envelope removed' : ''}`,
+      path: name, output: p.output, status: 'ok', bytes,
+      detail: `decrypted ${layout.chunks} chunk${layout.chunks === 1 ? '' : 's'}${opt.removeSource ? ', envelope removed' : ''}`,
       ...(digestOk ? {} : { warning: DIGEST_WARNING }),
+      ...(h.shared ? { sharedFolder: h.shared } : {}),
     };
   } catch (e) {
-    return writeFailure(src, p, opt, e, written, 'decrypted');
+    return writeFailure(name, p, opt, e, bytes, 'decrypted', h.shared);
   } finally {
-    await fh?.close().catch(() => undefined);
+    await h.close();
   }
 }
 
-/** Keyed (every step, digest included) when ctx has keys, else passwordless (steps 1-5, 7-9). */
-export async function verifyFile(src: string, ctx: RunContext): Promise<FileResult> {
-  let fh: fsp.FileHandle | undefined;
+/** Keyed (every step, digest included) when the run has keys, else passwordless (steps 1-5, 7-9). */
+export async function verifyFile(input: Input, run: RunContext): Promise<FileResult> {
+  const name = typeof input === 'string' ? input : input.path;
+  const h = new Held(run);
   try {
-    const s = await openSource(src);
-    fh = s.fh;
-    const keyed = ctx.keys !== null;
-    const o = await openEnvelope(fh, s.size, ctx, keyed);
-    if (keyed) {
-      if (!(await openPayload(fh, o, ctx, null))) {
-        throw new EnvelopeError('corrupt', 'content digest mismatch (every chunk authenticated, so the trailer itself is damaged)');
-      }
+    const src = (h.src = open(input));
+    const env = (h.env = await readEnvelope(src, run)); // steps 1-5
+    h.digest = startDigest(env, run);
+    const keys = run.keys ? await unlock(env.header, run) : null; // step 6
+    const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
+    const expected = parseTrailer(await readTrailer(env)); // step 8
+    if (keys) { // step 10
+      h.release = await run.memory.acquire(payloadMemory(env, layout, run));
+      await drain(openPayload(env, layout, keys.payloadKey, run), null, false, run);
     } else {
-      await checkDigest(fh, o, ctx);
+      run.progress(env.size);
     }
+    if (!constantTimeEqual(await h.digest.result, expected)) { // step 9 / 11
+      throw new EnvelopeError('corrupt', keys
+        ? 'content digest mismatch (every chunk authenticated, so the trailer itself is damaged)'
+        : 'content digest mismatch: the envelope was damaged in transit or storage');
+    }
+    const n = layout.chunks;
     return {
-      path: src, status: 'ok', bytes: s.size,
-      detail: keyed ? `${o.layout.chunks === 1 ? 'its one chunk' : `all ${o.layout.chunks} chunks`} authenticated and content digest matches` : 'structure and content digest match (no password: not authenticated)',
+      path: name, status: 'ok', bytes: env.size,
+      detail: keys ? `${n === 1 ? 'its one chunk' : `all ${n} chunks`} authenticated and content digest matches` : 'structure and content digest match (no password: not authenticated)',
     };
   } catch (e) {
-    return failure(src, undefined, e);
+    return failure(name, undefined, e);
   } finally {
-    await fh?.close().catch(() => undefined);
+    await h.close();
   }
 }
 
@@ -190,45 +226,45 @@ export interface Sealing {
 }
 
 /** A fresh header (new file nonce) and the payload key for one file. */
-export function newHeader(ctx: RunContext, s: Sealing): { header: Uint8Array; payloadKey: Uint8Array } {
-  const fileNonce = randomBytes(32);
-  const keys = fileKeys(ctx.backend, s.master, fileNonce);
-  const macInput = encodeMacInput({ suite: s.suite, chunkLog2: s.chunkLog2, params: s.params, salt: s.salt, fileNonce });
-  return { header: finishHeader(macInput, ctx.backend.hmacSha256(keys.headerKey, macInput)), payloadKey: keys.payloadKey };
+export function newHeader(run: RunContext, s: Sealing): { header: Uint8Array; payloadKey: Uint8Array } {
+  return sealHeader(run.backend, s.master, { suite: s.suite, chunkLog2: s.chunkLog2, params: s.params, salt: s.salt, fileNonce: newFileNonce() });
 }
 
-export function newEncoder(ctx: RunContext, s: Sealing): { header: Uint8Array; encoder: StreamEncoder } {
-  const { header, payloadKey } = newHeader(ctx, s);
-  const sealer = new ChunkSealer(ctx.backend, s.suite, payloadKey);
-  return { header, encoder: new StreamEncoder(sealer, 2 ** s.chunkLog2, ctx.backend.sha256(), header) };
+/** A header and a stream encoder for a plaintext of unknown length (standard input). */
+export function newEncoder(run: RunContext, s: Sealing): { header: Uint8Array; encoder: StreamEncoder } {
+  const { header, payloadKey } = newHeader(run, s);
+  return { header, encoder: new StreamEncoder(run.backend.aead(s.suite, payloadKey), 2 ** s.chunkLog2, run.backend.sha256(), header) };
 }
 
-export async function encryptFile(src: string, p: Planned, opt: WriteOptions, ctx: RunContext, s: Sealing): Promise<FileResult> {
-  const early = await precheck(src, p, opt, ctx);
+export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, run: RunContext, s: Sealing): Promise<FileResult> {
+  const name = typeof input === 'string' ? input : input.path;
+  const early = precheck(name, p, opt, run);
   if (early) return early;
-  let fh: fsp.FileHandle | undefined;
+  const h = new Held(run);
   let size = 0;
   try {
-    const src0 = await openSource(src);
-    fh = src0.fh;
-    size = src0.size;
-    const { header, encoder } = newEncoder(ctx, s);
-    await writeOutput(src, p, opt, ctx, async (tmp) => {
-      await writeAll(tmp.fh, [header]);
-      for await (const block of readBlocks(fh!, 0, src0.size, TARGET_BLOCK)) {
-        checkInterrupted(ctx);
-        await writeAll(tmp.fh, encoder.push(block));
-        ctx.progress(block.length);
-      }
-      await writeAll(tmp.fh, encoder.end());
-    }, async () => { await fh?.close(); fh = undefined; });
+    const src = (h.src = open(input));
+    size = src.size;
+    const { header, payloadKey } = newHeader(run, s);
+    h.release = await run.memory.acquire(sealMemory(size, 2 ** s.chunkLog2, run));
+    const dir = outputDir(p, run);
+    h.shared = sharedFolder(dir, run);
+    const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
+    const chunks = await sealFile(src, { suite: s.suite, chunkSize: 2 ** s.chunkLog2, header, payloadKey }, out, run);
+    checkInterrupted(run);
+    await out.commit(opt.force);
+    h.out = undefined;
+    if (opt.removeSource) await removeSource(src);
     return {
-      path: src, output: p.output, status: 'ok', bytes: src0.size,
-      detail: `sealed in ${encoder.chunks} chunk${encoder.chunks === 1 ? '' : 's'}${opt.removeSource ? ', source removed' : ''}`,
+      path: name, output: p.output, status: 'ok', bytes: size,
+      detail: `sealed in ${chunks} chunk${chunks === 1 ? '' : 's'}${opt.removeSource ? ', source removed' : ''}`,
+      ...(h.shared ? { sharedFolder: h.shared } : {}),
     };
   } catch (e) {
-    return writeFailure(src, p, opt, e, size, 'encrypted');
+    return writeFailure(name, p, opt, e, size, 'encrypted', h.shared);
   } finally {
-    await fh?.close().catch(() => undefined);
+    await h.close();
   }
 }
+
+export { PlanError };

@@ -2,15 +2,13 @@
 // structural steps 7-8): fields, sizes, chunk count, and the salt's first bytes as the id of
 // the batch it was sealed with (files sealed in one run share a salt).
 
-import { promises as fsp } from 'node:fs';
-import { KDF_NAMES, SUITE_NAMES, TRAILER_LEN } from '../format/constants.js';
-import { chunkSize } from '../format/header.js';
+import { HEADER_LEN, KDF_NAMES, SUITE_NAMES, TRAILER_LEN } from '../format/constants.js';
+import { chunkSize, parseHeader } from '../format/header.js';
 import { describeKdf } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer } from '../format/layout.js';
-import { EnvelopeError, type Status } from '../format/status.js';
-import { readExactly } from './blocks.js';
-import { readHeader } from './open.js';
-import { describeIoError } from './results.js';
+import { EnvelopeError } from '../format/status.js';
+import { InputFile } from '../fsops/input.js';
+import { describeIoError, type Status } from './results.js';
 
 export interface InspectResult {
   path: string;
@@ -32,13 +30,13 @@ export interface InspectResult {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export async function inspectFile(src: string): Promise<InspectResult> {
-  let fh: fsp.FileHandle | undefined;
+  let f: InputFile | undefined;
   const r: InspectResult = { path: src, status: 'ok', detail: '' };
   try {
-    fh = await fsp.open(src, 'r');
-    const size = (await fh.stat()).size;
+    f = InputFile.open(src); // a named pipe or a device is refused, never read (no hang)
+    const size = f.size;
     r.size = size;
-    const h = await readHeader(fh, size);
+    const h = parseHeader(await f.readExactly(new Uint8Array(Math.min(size, HEADER_LEN)), 0), size);
     Object.assign(r, {
       version: 1,
       suite: SUITE_NAMES[h.suite],
@@ -51,7 +49,7 @@ export async function inspectFile(src: string): Promise<InspectResult> {
     const layout = layoutForSize(size, chunkSize(h));
     r.chunks = layout.chunks;
     r.plaintext_bytes = layout.plaintextLen;
-    r.content_digest = hex(parseTrailer(await readExactly(fh, new Uint8Array(TRAILER_LEN), TRAILER_LEN, size - TRAILER_LEN)));
+    r.content_digest = hex(parseTrailer(await f.readExactly(new Uint8Array(TRAILER_LEN), size - TRAILER_LEN)));
     r.detail = 'header intact; structure plausible (run verify to check the content)';
   } catch (e) {
     if (e instanceof EnvelopeError) {
@@ -62,7 +60,7 @@ export async function inspectFile(src: string): Promise<InspectResult> {
       r.detail = describeIoError(e);
     }
   } finally {
-    await fh?.close().catch(() => undefined);
+    f?.close();
   }
   return r;
 }

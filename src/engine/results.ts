@@ -1,10 +1,39 @@
-// Turning what happened to one file into its status and a one-line detail: envelope verdicts
-// keep theirs, a refused replace is `exists`, anything from the file system is `io-error`.
+// What a file ends with (shared/CLI.md "Results"): the decoder's verdicts (format/status.ts)
+// plus what the command line adds (exists, skipped, io-error, tool-error), and how a failure
+// becomes a status with a one-line detail: envelope verdicts keep theirs, a refused replace is
+// `exists`, anything from the file system is `io-error`.
 
-import { EnvelopeError } from '../format/status.js';
+import { EnvelopeError, type EnvelopeStatus } from '../format/status.js';
 import { ExistsError } from '../fsops/atomic.js';
 import { PlanError } from '../fsops/plan.js';
-import { Interrupted, type FileResult } from './context.js';
+import { Interrupted } from './context.js';
+
+export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error';
+
+export const STATUSES: readonly Status[] = [
+  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error',
+];
+
+export function isFailure(s: Status): boolean {
+  return s !== 'ok' && s !== 'skipped';
+}
+
+/** The account of one file, as reported in human lines and JSON. */
+export interface FileResult {
+  path: string;
+  output?: string;
+  status: Status;
+  /** decrypt/encrypt: plaintext bytes written; verify: envelope bytes checked. */
+  bytes: number;
+  detail: string;
+  warning?: string;
+  /** A folder written into that other users can write to too (warned about once per run). */
+  sharedFolder?: string;
+  /** A hint more precise than the status's usual one (human output only). */
+  hint?: string;
+  chunk?: number;
+  offset?: number;
+}
 
 const IO_TEXT: Record<string, string> = {
   ENOSPC: 'no space left on the device',
@@ -18,12 +47,22 @@ const IO_TEXT: Record<string, string> = {
   EISDIR: 'is a folder',
   ENAMETOOLONG: 'name too long',
   EMFILE: 'too many open files',
-  ESHRANK: 'the file changed while being read',
+};
+
+/** aenv's own codes (fsops): their messages are the detail as they are. */
+const OWN_CODES = new Set(['ESHRANK', 'ECHANGED', 'EREPLACED', 'ENOTREG', 'ETAMPERED']);
+
+const HINTS: Record<string, string> = {
+  ETAMPERED: 'someone else changed the output folder while aenv worked; check who can write there (see "Shared folders" in the README) and run again',
+  EREPLACED: 'the file was swapped while aenv worked; check who can write to its folder and run again',
+  ECHANGED: 'the file was being written by something else; run again once it is complete',
+  ENOTREG: 'aenv reads regular files only',
 };
 
 export function describeIoError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string') {
+    if (OWN_CODES.has(err.code)) return err.message;
     const what = IO_TEXT[err.code] ?? err.message.split('\n')[0];
     return `${what} (${err.code}${err.syscall ? ` in ${err.syscall}` : ''})`;
   }
@@ -42,5 +81,7 @@ export function failure(path: string, output: string | undefined, e: unknown): F
   }
   if (e instanceof ExistsError) return { ...base, status: 'exists', detail: 'output already exists' };
   if (e instanceof PlanError) return { ...base, status: 'io-error', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-  return { ...base, status: 'io-error', detail: describeIoError(e) };
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const hint = code ? HINTS[code] : undefined;
+  return { ...base, status: 'io-error', detail: describeIoError(e), ...(hint ? { hint } : {}) };
 }

@@ -1,38 +1,31 @@
 // `decrypt -` and `encrypt -`: standard input to standard output. Decrypting follows the
-// stream rule of shared/ENVELOPE.md: only verified chunks are released, and a stream that ends
-// early, goes on after its last chunk or fails a tag ends with a non-zero status.
+// stream rule of shared/ENVELOPE.md: the header is judged as a file of the same bytes would be
+// (steps 1-6 before any output), then the stream framer (stream/decoder.ts) hands whole chunks
+// to the same pipeline as files (engine/pipeline.ts), and only verified plaintext is written; a
+// stream that ends early, goes on after its last chunk or fails a tag ends with a failure.
 
 import type { Readable, Writable } from 'node:stream';
-import { MIN_ENVELOPE_LEN } from '../format/constants.js';
-import { chunkSize, parseHeader } from '../format/header.js';
-import { ChunkOpener } from '../stream/chunks.js';
-import { StreamDecoder } from '../stream/decoder.js';
+import { HEADER_LEN, MIN_ENVELOPE_LEN } from '../format/constants.js';
+import { chunkSize, constantTimeEqual, parseHeader } from '../format/header.js';
+import { StreamFramer, type SealedBlock } from '../stream/decoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
-import { newEncoder, type Sealing } from './files.js';
-import { unlock } from './open.js';
+import { newEncoder, unlock, type Sealing } from './files.js';
+import { openStream } from './pipeline.js';
 
 export interface StreamOutcome {
   bytes: number;
   digestOk: boolean | null;
 }
 
-async function write(out: Writable, data: Uint8Array): Promise<void> {
-  if (data.length === 0) return;
-  if (!out.write(data)) {
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        out.off('drain', done);
-        out.off('error', done);
-        if (err) reject(err);
-        else resolve();
-      };
-      out.on('drain', done);
-      out.on('error', done);
-    });
-  }
+/** Writes `data` and resolves once the stream has taken it off aenv's hands (the buffer may then be reused). */
+function write(out: Writable, data: Uint8Array): Promise<void> {
+  if (data.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    out.write(data, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
-export async function decryptStream(input: Readable, output: Writable, ctx: RunContext): Promise<StreamOutcome> {
+export async function decryptStream(input: Readable, output: Writable, run: RunContext): Promise<StreamOutcome> {
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // Gather enough to judge the header as a file of the same bytes would be judged (steps 1-6).
   let head = Buffer.alloc(0);
@@ -46,37 +39,43 @@ export async function decryptStream(input: Readable, output: Writable, ctx: RunC
     head = Buffer.concat([head, r.value]);
   }
   const header = parseHeader(head, head.length);
-  const keys = await unlock(header, ctx);
-  const hash = ctx.backend.sha256();
+  const keys = await unlock(header, run);
+  const hash = run.backend.sha256();
   hash.update(header.raw);
-  const decoder = new StreamDecoder(new ChunkOpener(ctx.backend, header.suite, keys.payloadKey, chunkSize(header)), chunkSize(header), hash);
-  let bytes = 0;
-  const emit = async (pts: Uint8Array[]): Promise<void> => {
-    for (const pt of pts) {
-      await write(output, pt);
-      bytes += pt.length;
+  const C = chunkSize(header);
+  const framer = new StreamFramer(C, hash, run.pool?.usable ? 1 << 20 : 1);
+  let digestOk: boolean | null = null;
+  async function* blocks(): AsyncGenerator<SealedBlock> {
+    const first = framer.push(head.subarray(HEADER_LEN));
+    if (first) yield first;
+    while (!ended) {
+      const r = await it.next();
+      if (r.done) break;
+      checkInterrupted(run);
+      const b = framer.push(r.value);
+      if (b) yield b;
     }
-  };
-  await emit(decoder.push(head.subarray(128)));
-  while (!ended) {
-    const r = await it.next();
-    if (r.done) break;
-    checkInterrupted(ctx);
-    await emit(decoder.push(r.value));
-    ctx.progress(r.value.length);
+    const end = framer.end();
+    digestOk = constantTimeEqual(end.computed!, end.digest);
+    yield end.last;
   }
-  const end = decoder.end();
-  await emit([end.plaintext]);
-  return { bytes, digestOk: end.digestOk };
+  let bytes = 0;
+  for await (const p of openStream(header.suite, keys.payloadKey, C, blocks(), run)) {
+    await write(output, p.plaintext);
+    p.release();
+    bytes += p.plaintext.length;
+    run.progress(p.sealedBytes);
+  }
+  return { bytes, digestOk };
 }
 
-export async function encryptStream(input: Readable, output: Writable, ctx: RunContext, s: Sealing): Promise<StreamOutcome> {
-  const { header, encoder } = newEncoder(ctx, s);
+export async function encryptStream(input: Readable, output: Writable, run: RunContext, s: Sealing): Promise<StreamOutcome> {
+  const { header, encoder } = newEncoder(run, s);
   await write(output, header);
   for await (const chunk of input as AsyncIterable<Buffer>) {
-    checkInterrupted(ctx);
+    checkInterrupted(run);
     for (const sealed of encoder.push(chunk)) await write(output, sealed);
-    ctx.progress(chunk.length);
+    run.progress(chunk.length);
   }
   for (const sealed of encoder.end()) await write(output, sealed);
   return { bytes: encoder.plaintextBytes, digestOk: null };

@@ -1,45 +1,31 @@
 // Atomic, durable output (shared/CLI.md "Outputs appear under their final name only when
-// complete"): a temporary file in the target folder, flushed, then committed under the final
-// name without replacing anything (link then unlink) unless replacing was asked for (rename).
-// Temporary names carry the writer's pid, so a later run can remove those whose writer is dead.
+// complete"), bound to the file aenv wrote: a temporary file created exclusively (mode 0600,
+// never through a link) in the checked output folder, written through its handle, flushed, then
+// committed under the final name without replacing anything (link, then unlink the temp name)
+// unless replacing was asked for (rename). Another user who can write to the folder can rename
+// names under aenv's feet, so every step is checked against the temp file's device and inode:
+// before the commit the folder chain and the temp name, after it the final name. If the final
+// name does not point to aenv's file, what was linked is removed and the file fails. Discarding
+// truncates through the handle, so the plaintext is gone wherever its name was moved.
+// Temporary names carry the writer's pid, so a later run can remove those of dead runs.
 
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import type { OutputDir } from './dirs.js';
+import { tampered } from './dirs.js';
+import { lstatOrNull } from './stat.js';
 
 const TEMP_RE = /^\.aenv-(\d+)-[0-9a-f]{16}\.partial$/;
+const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
 export function isTempName(name: string): boolean {
   return TEMP_RE.test(name);
 }
 
-export interface TempFile {
-  path: string;
-  fh: fsp.FileHandle;
-}
-
-/** A new temporary file (mode 0600, exclusive create) in `dir`. */
-export async function createTemp(dir: string): Promise<TempFile> {
-  for (;;) {
-    const p = path.join(dir, `.aenv-${process.pid}-${randomBytes(8).toString('hex')}.partial`);
-    try {
-      return { path: p, fh: await fsp.open(p, 'wx', 0o600) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
-/** Flushes and closes the temporary file (the data is on disk before it gets its name). */
-export async function finishTemp(t: TempFile): Promise<void> {
-  await t.fh.sync();
-  await t.fh.close();
-}
-
-/** Closes (if open) and removes a temporary file; never throws. */
-export async function discardTemp(t: TempFile): Promise<void> {
-  await t.fh.close().catch(() => undefined);
-  await fsp.unlink(t.path).catch(() => undefined);
+export function tempName(): string {
+  return `.aenv-${process.pid}-${randomBytes(8).toString('hex')}.partial`;
 }
 
 export class ExistsError extends Error {
@@ -51,46 +37,140 @@ export class ExistsError extends Error {
 // Errors from link() on file systems without hard links (FAT, exFAT, some network mounts).
 const NO_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV', 'EACCES']);
 
-/**
- * Gives the finished temporary file its final name. Without `replace`, an existing file is
- * never replaced, even by a racing run: link() fails with EEXIST atomically. Where the file
- * system has no hard links, falls back to a check then rename (not race-free there).
- */
-export async function commit(tmp: string, target: string, replace: boolean): Promise<void> {
-  if (replace) {
-    await fsp.rename(tmp, target);
-  } else {
-    try {
-      await fsp.link(tmp, target);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? '';
-      if (code === 'EEXIST') throw new ExistsError(target);
-      if (!NO_LINK.has(code)) throw e;
-      if (await exists(target)) throw new ExistsError(target);
-      await fsp.rename(tmp, target);
-      await fsyncDir(path.dirname(target));
-      return;
+function sameFile(a: fs.Stats | null, b: fs.Stats): boolean {
+  return a !== null && a.isFile() && a.dev === b.dev && a.ino === b.ino;
+}
+
+export class AtomicOutput {
+  private open = true;
+  private constructor(readonly dir: OutputDir, readonly tempPath: string, readonly finalPath: string,
+    private readonly fd: number, private readonly id: fs.Stats) {}
+
+  /** A new temporary file for `name` in `dir` (which is checked again once the file exists). */
+  static create(dir: OutputDir, name: string): AtomicOutput {
+    for (;;) {
+      const tmp = path.join(dir.path, tempName());
+      let fd: number;
+      try {
+        fd = fs.openSync(tmp, CREATE_FLAGS, 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw e;
+      }
+      const out = new AtomicOutput(dir, tmp, path.join(dir.path, name), fd, fs.fstatSync(fd));
+      try {
+        dir.verify(); // the folder may have been swapped for a link just before the create
+        out.checkTemp();
+      } catch (e) {
+        out.discard();
+        throw e;
+      }
+      return out;
     }
-    await fsp.unlink(tmp);
   }
-  await fsyncDir(path.dirname(target));
+
+  /** Writes all of `bufs` at the current end of the file. */
+  async write(bufs: readonly Uint8Array[]): Promise<void> {
+    let rest = bufs.filter((b) => b.length > 0);
+    while (rest.length) {
+      const n = await new Promise<number>((resolve, reject) =>
+        fs.writev(this.fd, rest as Uint8Array[], (err, k) => (err ? reject(err) : resolve(k))));
+      rest = advance(rest, n);
+    }
+  }
+
+  writeSync(bufs: readonly Uint8Array[]): void {
+    let rest = bufs.filter((b) => b.length > 0);
+    while (rest.length) rest = advance(rest, fs.writevSync(this.fd, rest as Uint8Array[]));
+  }
+
+  /**
+   * Flushes the data, then gives it the final name (replacing an existing file only when
+   * `replace`), checks the name points to this file, and flushes the folder. Throws ExistsError
+   * when the name exists and replacing was not asked for, ETAMPERED when the folder or a name
+   * was changed under aenv's feet (then nothing of aenv's is left under the final name).
+   */
+  async commit(replace: boolean): Promise<void> {
+    await new Promise<void>((resolve, reject) => fs.fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+    this.dir.verify();
+    this.checkTemp();
+    if (replace) {
+      fs.renameSync(this.tempPath, this.finalPath);
+    } else {
+      try {
+        fs.linkSync(this.tempPath, this.finalPath);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (code === 'EEXIST') throw new ExistsError(this.finalPath);
+        if (!NO_LINK.has(code)) throw e;
+        // No hard links here: check, then rename (not race-free against a second writer).
+        if (lstatOrNull(this.finalPath)) throw new ExistsError(this.finalPath);
+        fs.renameSync(this.tempPath, this.finalPath);
+        replace = true;
+      }
+    }
+    if (!sameFile(lstatOrNull(this.finalPath), this.id)) {
+      // Someone put another file under the temp name before the link or rename: remove what that
+      // put under the final name; aenv's own data is truncated by discard().
+      try {
+        fs.unlinkSync(this.finalPath);
+      } catch {
+        /* already gone */
+      }
+      throw tampered(`the temporary file ${this.tempPath} was replaced by another file while aenv worked`);
+    }
+    if (!replace && sameFile(lstatOrNull(this.tempPath), this.id)) fs.unlinkSync(this.tempPath);
+    this.closeFd();
+    await fsyncDir(this.dir);
+  }
+
+  /** Truncates (the plaintext is gone wherever the name went), closes, and removes the temp name if it is still this file. Never throws. */
+  discard(): void {
+    if (this.open) {
+      try {
+        fs.ftruncateSync(this.fd, 0);
+      } catch {
+        /* a read-only or failing medium: the unlink below still applies */
+      }
+      this.closeFd();
+    }
+    if (sameFile(lstatOrNull(this.tempPath), this.id)) {
+      try {
+        fs.unlinkSync(this.tempPath);
+      } catch {
+        /* read-only folder: nothing more can be done */
+      }
+    }
+  }
+
+  private checkTemp(): void {
+    if (!sameFile(lstatOrNull(this.tempPath), this.id)) {
+      throw tampered(`the temporary file ${this.tempPath} was renamed or replaced while aenv worked`);
+    }
+  }
+
+  private closeFd(): void {
+    if (!this.open) return;
+    this.open = false;
+    fs.closeSync(this.fd);
+  }
 }
 
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await fsp.lstat(p);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
+function advance(bufs: Uint8Array[], n: number): Uint8Array[] {
+  let i = 0;
+  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
+  const rest = bufs.slice(i);
+  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
-/** Flushes a folder's entries (a rename or unlink in it is durable after this). */
-export async function fsyncDir(dir: string): Promise<void> {
+/** Flushes a folder's entries (a link, rename or unlink in it is durable after this). */
+export async function fsyncDir(dir: OutputDir | string): Promise<void> {
+  const p = typeof dir === 'string' ? dir : dir.path;
   let fh: fsp.FileHandle | undefined;
   try {
-    fh = await fsp.open(dir, 'r');
+    fh = await fsp.open(p, fs.constants.O_RDONLY | (fs.constants.O_DIRECTORY ?? 0));
+    if (typeof dir !== 'string' && !dir.isThis(await fh.stat())) throw tampered(`the folder ${p} was replaced while aenv worked`);
     await fh.sync();
   } catch (e) {
     // Some platforms and file systems cannot open or flush a folder; nothing more can be done.
@@ -112,10 +192,10 @@ function alive(pid: number): boolean {
 }
 
 /** Removes temporary files left in `dir` by aenv runs that are no longer alive. */
-export async function removeStaleTemps(dir: string): Promise<string[]> {
+export function removeStaleTemps(dir: string): string[] {
   let names: string[];
   try {
-    names = await fsp.readdir(dir);
+    names = fs.readdirSync(dir);
   } catch {
     return [];
   }
@@ -125,7 +205,7 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
     if (!m || alive(Number(m[1]))) continue;
     const p = path.join(dir, name);
     try {
-      await fsp.unlink(p);
+      fs.unlinkSync(p);
       removed.push(p);
     } catch {
       /* another run removed it, or the folder is read-only: leave it */

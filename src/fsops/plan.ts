@@ -1,9 +1,9 @@
 // Where each output goes (shared/CLI.md "Output names"): `a/b.csv.aspera-env` decrypts to
 // `a/b.csv`, beside its envelope or mirrored under -o DIR; encrypt adds the extension.
-// No output path ever leaves DIR or the PATH's own folder, whatever the names contain, and
-// folders are created under DIR without ever writing through a symbolic link.
+// No output path ever leaves DIR or the PATH's own folder, whatever the names contain (by name
+// here; by real path in dirs.ts, which creates the folders and checks them again before every
+// commit).
 
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Found } from './walk.js';
 
@@ -16,6 +16,10 @@ export interface Planned {
   relDir: string;
   /** Final output path. */
   output: string;
+  /** The real path the output folder must lie inside (the walked PATH, for outputs beside their envelopes). */
+  within: string | null;
+  /** Device and inode base must still have when it is resolved (the folder the walk listed, or -o DIR as found). */
+  baseId: { dev: number; ino: number } | null;
 }
 
 export class PlanError extends Error {
@@ -26,7 +30,6 @@ export class PlanError extends Error {
 }
 
 const RENAME = 'rename the envelope so that a usable file name comes before the extension';
-const LINK = 'the output folder holds a symbolic link or a file where a folder belongs; remove it or choose another -o DIR';
 
 export function outputName(name: string, direction: Direction, extension: string): string {
   if (direction === 'encrypt') return name + extension;
@@ -36,7 +39,7 @@ export function outputName(name: string, direction: Direction, extension: string
   return out;
 }
 
-export function planOutput(f: Found, direction: Direction, extension: string, outDir: string | null): Planned {
+export function planOutput(f: Found, direction: Direction, extension: string, outDir: string | null, outDirId: { dev: number; ino: number } | null = null): Planned {
   const name = outputName(path.basename(f.rel), direction, extension);
   let base: string;
   let relDir: string;
@@ -53,26 +56,5 @@ export function planOutput(f: Found, direction: Direction, extension: string, ou
   if (r === '' || r.startsWith('..') || path.isAbsolute(r)) {
     throw new PlanError(`output ${JSON.stringify(output)} would leave ${JSON.stringify(base)}`, RENAME);
   }
-  return { base, relDir, output };
-}
-
-/** Creates base/relDir step by step, refusing to pass through a symbolic link below base. */
-export async function ensureOutputDir(base: string, relDir: string): Promise<string> {
-  let cur = base;
-  for (const part of relDir ? relDir.split(path.sep) : []) {
-    cur = path.join(cur, part);
-    try {
-      const st = await fsp.lstat(cur);
-      if (st.isSymbolicLink()) throw new PlanError(`refusing to write through the symbolic link ${cur}`, LINK);
-      if (!st.isDirectory()) throw new PlanError(`${cur} exists and is not a folder`, LINK);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      try {
-        await fsp.mkdir(cur);
-      } catch (e2) {
-        if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2; // a parallel job made it
-      }
-    }
-  }
-  return cur;
+  return { base, relDir, output, within: outDir === null ? f.realRoot : null, baseId: outDir === null ? f.dirId : outDirId };
 }

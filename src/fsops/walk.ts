@@ -1,6 +1,9 @@
 // Walking the PATH arguments (shared/CLI.md "Commands"): files as given, folders recursively,
-// regular files only, symbolic links followed only when asked and then never in a loop.
-// Each found file remembers the PATH it came from, so its output can mirror the tree.
+// regular files only, symbolic links followed only when asked and then never in a loop: one set
+// of visited folders (device:inode) for the whole run, so every folder is listed once however
+// many links lead to it. Each found file remembers the PATH it came from (so its output can
+// mirror the tree), the identity the walk saw (so the file opened later must be that file), and
+// whether a followed link led to it (its real folder may then lie outside the walked tree).
 
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +19,17 @@ export interface Found {
   rel: string;
   /** Size when walked (for progress totals; the file is measured again when opened). */
   size: number;
+  /** Device and inode when walked: the file opened later must be this one. */
+  dev: number;
+  ino: number;
+  /** The real path of root (null for a PATH file). */
+  realRoot: string | null;
+  /** Reached through a followed symbolic link. */
+  viaLink: boolean;
+  /** The path itself is a symbolic link that was followed (so opening it must follow it too). */
+  followLink: boolean;
+  /** Device and inode of the folder the walk found it in: an output beside it must go into that very folder. */
+  dirId: { dev: number; ino: number } | null;
 }
 
 export interface WalkProblem {
@@ -44,14 +58,16 @@ export async function walk(paths: readonly string[], opt: WalkOptions): Promise<
   const problems: WalkProblem[] = [];
   const seenFiles = new Set<string>();
 
-  const add = (f: Omit<Found, 'size'>, st: Stats): void => {
+  const visited = new Set<string>(); // folders listed so far, by device:inode
+
+  const add = (f: Omit<Found, 'size' | 'dev' | 'ino'>, st: Stats): void => {
     const id = `${st.dev}:${st.ino}`;
     if (seenFiles.has(id)) return; // the same file reached twice (two PATHs, or links)
     seenFiles.add(id);
-    files.push({ ...f, size: st.size });
+    files.push({ ...f, size: st.size, dev: st.dev, ino: st.ino });
   };
 
-  async function dir(root: string, rel: string, ancestors: Set<string>): Promise<void> {
+  async function dir(root: string, realRoot: string, rel: string, viaLink: boolean, dirId: { dev: number; ino: number }): Promise<void> {
     const full = rel ? path.join(root, rel) : root;
     let entries: import('node:fs').Dirent[];
     try {
@@ -74,14 +90,14 @@ export async function walk(paths: readonly string[], opt: WalkOptions): Promise<
         continue;
       }
       if (st.isSymbolicLink()) continue; // not followed
+      const linked = viaLink || ent.isSymbolicLink();
       if (st.isDirectory()) {
         const id = `${st.dev}:${st.ino}`;
-        if (ancestors.has(id)) continue; // a link back up the tree: never loop
-        ancestors.add(id);
-        await dir(root, childRel, ancestors);
-        ancestors.delete(id);
+        if (visited.has(id)) continue; // listed already (a loop, or a second link to it): never twice
+        visited.add(id);
+        await dir(root, realRoot, childRel, linked, { dev: st.dev, ino: st.ino });
       } else if (st.isFile() && !isTempName(ent.name) && opt.accept(ent.name)) {
-        add({ path: child, root, rel: childRel }, st);
+        add({ path: child, root, rel: childRel, realRoot, viaLink: linked, followLink: ent.isSymbolicLink(), dirId }, st);
       }
     }
   }
@@ -96,9 +112,14 @@ export async function walk(paths: readonly string[], opt: WalkOptions): Promise<
       continue;
     }
     if (st.isDirectory()) {
-      await dir(p, '', new Set([`${st.dev}:${st.ino}`]));
+      const id = `${st.dev}:${st.ino}`;
+      if (visited.has(id)) continue; // the same folder named twice
+      visited.add(id);
+      await dir(p, await fsp.realpath(p), '', false, { dev: st.dev, ino: st.ino });
     } else if (st.isFile()) {
-      add({ path: p, root: null, rel: path.basename(p) }, st);
+      const link = (await fsp.lstat(p).catch(() => null))?.isSymbolicLink() ?? false;
+      const parent = await fsp.stat(path.dirname(p)).catch(() => null);
+      add({ path: p, root: null, rel: path.basename(p), realRoot: null, viaLink: false, followLink: link, dirId: parent && { dev: parent.dev, ino: parent.ino } }, st);
     } else {
       problems.push({ path: p, message: 'not a regular file or folder' });
     }

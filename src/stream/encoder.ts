@@ -1,39 +1,34 @@
 // Sealing a plaintext of any length into an AENV/1 payload and trailer (shared/ENVELOPE.md
 // "Payload", "Trailer"): chunks of exactly C bytes, the last one 1..C bytes (0 only for an empty
 // plaintext), the last flag on the final chunk, and SHA-256 of header || payload in the trailer.
-// Pure (sans-I/O); holds back at most C bytes to know which chunk is the last.
+// Pure (sans-I/O); holds back at most C bytes to know which chunk is the last, and seals with
+// the chunk walk of chunks.ts. Linear in its input: see queue.ts.
 
-import type { Hash } from '../crypto/backend.js';
+import type { Aead, Hash } from '../crypto/backend.js';
+import { TAG_LEN } from '../format/constants.js';
 import { encodeTrailer } from '../format/layout.js';
-import type { ChunkSealer } from './chunks.js';
+import { sealBlock } from './chunks.js';
+import { ByteQueue } from './queue.js';
 
 export class StreamEncoder {
-  private pending: Uint8Array = new Uint8Array(0);
+  private readonly held = new ByteQueue();
   private index = 0;
   plaintextBytes = 0;
-  constructor(private readonly sealer: ChunkSealer, private readonly chunkSize: number,
-    private readonly hash: Hash, header: Uint8Array) {
+  constructor(private readonly aead: Aead, private readonly chunkSize: number, private readonly hash: Hash, header: Uint8Array) {
     hash.update(header);
   }
 
-  /** Plaintext in; sealed chunks proven not to be the last out. */
+  /** Plaintext in; the sealed chunks proven not to be the last out (as one block, or none). */
   push(data: Uint8Array): Uint8Array[] {
     this.plaintextBytes += data.length;
-    const buf = this.pending.length ? Buffer.concat([this.pending, data]) : data;
-    const out: Uint8Array[] = [];
-    let pos = 0;
-    while (buf.length - pos > this.chunkSize) {
-      out.push(this.seal(buf.subarray(pos, pos + this.chunkSize), false));
-      pos += this.chunkSize;
-    }
-    this.pending = Uint8Array.from(buf.subarray(pos));
-    return out;
+    this.held.push(data);
+    const k = this.held.length > this.chunkSize ? Math.floor((this.held.length - 1) / this.chunkSize) : 0;
+    return k === 0 ? [] : [this.seal(k, k * this.chunkSize, -1)];
   }
 
   /** The plaintext ended: the last chunk and the trailer. */
   end(): Uint8Array[] {
-    const last = this.seal(this.pending, true);
-    this.pending = new Uint8Array(0);
+    const last = this.seal(1, this.held.length, this.index);
     return [last, encodeTrailer(this.hash.digest())];
   }
 
@@ -41,9 +36,18 @@ export class StreamEncoder {
     return this.index;
   }
 
-  private seal(pt: Uint8Array, last: boolean): Uint8Array {
-    const sealed = this.sealer.seal(this.index++, pt, last);
-    this.hash.update(sealed);
-    return sealed;
+  /** Lays `k` chunks (`length` bytes) out at multiples of B and seals them in place. */
+  private seal(k: number, length: number, final: number): Uint8Array {
+    const B = this.chunkSize + TAG_LEN;
+    const block = new Uint8Array(length + k * TAG_LEN);
+    for (let j = 0, left = length; j < k; j++) {
+      const n = Math.min(this.chunkSize, left);
+      block.set(this.held.take(n), j * B);
+      left -= n;
+    }
+    sealBlock(this.aead, block, this.index, final, this.chunkSize, length);
+    this.index += k;
+    this.hash.update(block);
+    return block;
   }
 }

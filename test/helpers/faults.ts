@@ -104,7 +104,7 @@ export function ramTempDir(prefix: string): { dir: string; cleanup: () => void }
  * the pure-JS backend derives it in well under a second, where the CLI's default costs seconds.
  */
 export async function sealCheap(plain: Uint8Array, password: string, chunkLog2 = 16): Promise<Buffer> {
-  const { getBackend } = await import('../../src/crypto/index.js');
+  const { getBackend } = await import('./backends.js');
   const { KeyCache, passwordBytes } = await import('../../src/crypto/keys.js');
   const { newContext } = await import('../../src/engine/context.js');
   const { newEncoder } = await import('../../src/engine/files.js');

@@ -1,0 +1,365 @@
+// The payload of one envelope, from the disk to the output (shared/ENVELOPE.md decoding steps
+// 7-12, and sealing in reverse). Read this file top to bottom to follow a block:
+//
+//   1. the header is read (a small file is read whole, at once, synchronously);
+//   2. the content digest starts at once on its own cursor, so it runs while the KDF does;
+//   3. blocks of whole sealed chunks (about 1 MiB) are read ahead, each into its own buffer;
+//   4. each block is opened in place by the chunk walk (stream/chunks.ts), on the calling
+//      thread or on a worker thread, as the backend's `threads` capability allows;
+//   5. opened blocks come back in file order and are written, one write in flight, the
+//      consumer pulling (`for await`), so nothing runs ahead of what memory allows;
+//   6. a block's plaintext reaches the output only after every chunk of it verified, and the
+//      output is committed by the caller only after the last one did.
+//
+// Encryption runs the same stages the other way: plaintext blocks laid out for sealing in
+// place, sealed (possibly on workers), hashed in order for the trailer, and written.
+
+import { HEADER_LEN, TAG_LEN, TRAILER_LEN, type SuiteId } from '../format/constants.js';
+import { chunkSize, parseHeader, type Header } from '../format/header.js';
+import { encodeTrailer, type Layout } from '../format/layout.js';
+import type { AtomicOutput } from '../fsops/atomic.js';
+import type { InputFile } from '../fsops/input.js';
+import { chunkError, openBlock, sealBlock } from '../stream/chunks.js';
+import type { SealedBlock } from '../stream/decoder.js';
+import { checkInterrupted, type RunContext } from './context.js';
+
+/** Sealed bytes per block: whole chunks, about 1 MiB (one chunk when chunks are larger). */
+const BLOCK_TARGET = 1 << 20;
+/** A file at most this big is read, opened and written in one piece, on the calling thread. */
+export const INLINE_MAX = 1 << 20;
+/** Bytes per read of the content-digest cursor. */
+const HASH_BLOCK = 1 << 20;
+
+export function blockBytes(sealedChunk: number): number {
+  return Math.max(1, Math.floor(BLOCK_TARGET / sealedChunk)) * sealedChunk;
+}
+
+// ---------------------------------------------------------------- 1. the header
+
+/** An input whose header passed steps 1-5; `whole` holds every byte of a small file. */
+export interface Envelope {
+  src: InputFile;
+  size: number;
+  header: Header;
+  whole: Uint8Array | null;
+}
+
+export async function readEnvelope(src: InputFile, run: RunContext): Promise<Envelope> {
+  const size = src.size;
+  if (size <= INLINE_MAX) {
+    const whole = src.readExactlySync(new Uint8Array(run.buffers.take(size), 0, size), 0);
+    return { src, size, header: parseHeader(whole, size), whole };
+  }
+  const head = await src.readExactly(new Uint8Array(HEADER_LEN), 0);
+  return { src, size, header: parseHeader(head, size), whole: null };
+}
+
+/** Step 8's input: the last 40 bytes. */
+export async function readTrailer(env: Envelope): Promise<Uint8Array> {
+  return env.whole ? env.whole.subarray(env.size - TRAILER_LEN) : env.src.readExactly(new Uint8Array(TRAILER_LEN), env.size - TRAILER_LEN);
+}
+
+// ---------------------------------------------------------------- 2. the content digest
+
+export interface DigestCursor {
+  /** SHA-256 of every byte before the trailer. */
+  readonly result: Promise<Uint8Array>;
+  /** Stops reading (the file failed otherwise); `result` then rejects or resolves, never hangs. */
+  stop(): void;
+}
+
+/**
+ * Hashes [0, size - 40) on the calling thread: at once for a small file, else block by block
+ * with the next read under way, starting now, so that it overlaps the key derivation.
+ */
+export function startDigest(env: Envelope, run: RunContext): DigestCursor {
+  const hash = run.backend.sha256();
+  const end = env.size - TRAILER_LEN;
+  if (env.whole) {
+    hash.update(env.whole.subarray(0, end));
+    return { result: Promise.resolve(hash.digest()), stop: () => {} };
+  }
+  let stopped = false;
+  const result = (async () => {
+    const bufs = [new Uint8Array(HASH_BLOCK), new Uint8Array(HASH_BLOCK)];
+    const read = (pos: number, k: number) => env.src.readExactly(bufs[k]!.subarray(0, Math.min(HASH_BLOCK, end - pos)), pos);
+    let next: Promise<Uint8Array> | null = end > 0 ? read(0, 0) : null;
+    for (let pos = 0, k = 0; next; k ^= 1) {
+      const data = await next;
+      pos += data.length;
+      next = pos < end && !stopped ? read(pos, k ^ 1) : null;
+      if (stopped) throw new Error('digest stopped');
+      hash.update(data);
+    }
+    return hash.digest();
+  })();
+  result.catch(() => undefined); // awaited later, or abandoned with the file
+  return { result, stop: () => { stopped = true; } };
+}
+
+// ---------------------------------------------------------------- 3. blocks from the disk
+
+/** A block and whether its buffer came from the run's pool (then it can travel to a worker as it is). */
+interface Block extends SealedBlock {
+  owned: boolean;
+}
+
+/** The payload of an envelope of known size as blocks of whole sealed chunks, one read ahead. */
+async function* sealedBlocks(env: Envelope, layout: Layout, run: RunContext): AsyncGenerator<Block> {
+  const final = layout.chunks - 1;
+  if (env.whole) {
+    yield { bytes: env.whole.subarray(HEADER_LEN, HEADER_LEN + layout.payloadLen), first: 0, final, owned: false };
+    return;
+  }
+  const size = blockBytes(layout.sealedChunk);
+  const perBlock = size / layout.sealedChunk;
+  const read = (b: number): Promise<Block> => {
+    const pos = b * size;
+    const view = new Uint8Array(run.buffers.take(size), 0, Math.min(size, layout.payloadLen - pos));
+    return env.src.readExactly(view, HEADER_LEN + pos).then((bytes) => ({ bytes, first: b * perBlock, final, owned: true }));
+  };
+  const blocks = Math.ceil(layout.payloadLen / size);
+  let next: Promise<Block> | null = blocks > 0 ? read(0) : null;
+  try {
+    for (let b = 0; next; b++) {
+      const block = await next;
+      next = b + 1 < blocks ? read(b + 1) : null;
+      next?.catch(() => undefined); // awaited on the next turn, or dropped with the file
+      yield block;
+    }
+  } finally {
+    await next?.catch(() => undefined); // nothing may still be reading once the file is closed
+  }
+}
+
+// ---------------------------------------------------------------- 4. the chunk walk, here or on a worker
+
+/** A block after its chunks were opened or sealed in place; `result` as in stream/worker.ts's Reply. */
+interface Done {
+  bytes: Uint8Array;
+  result: number;
+}
+
+type Work = (op: 'open' | 'seal', block: Block, plainLength: number) => Promise<Done>;
+
+/**
+ * Where the chunks of this payload are worked on: on a worker thread when the backend allows
+ * it and the payload is larger than one block, else here. Both run the same functions.
+ */
+function workFor(run: RunContext, suite: SuiteId, key: Uint8Array, chunkSize: number, payloadBytes: number): Work {
+  const pool = run.pool;
+  if (pool?.usable && payloadBytes > blockBytes(chunkSize + TAG_LEN)) {
+    return async (op, block, plainLength) => {
+      let own = block.bytes;
+      if (!block.owned) { // not ours to send away: copy into a buffer of the run's
+        own = new Uint8Array(run.buffers.take(own.length));
+        own.set(block.bytes);
+      }
+      const offset = own.byteOffset; // read before the transfer, which detaches `own`
+      const length = own.byteLength;
+      const r = await pool.run({
+        op, suite, key, buf: own.buffer as ArrayBuffer, offset, length, first: block.first, final: block.final, chunkSize, plainLength,
+      });
+      return { bytes: new Uint8Array(r.buf, offset, length), result: r.result };
+    };
+  }
+  const aead = run.backend.aead(suite, key);
+  return async (op, block, plainLength) => {
+    if (op === 'seal') return { bytes: block.bytes, result: sealBlock(aead, block.bytes, block.first, block.final, chunkSize, plainLength) };
+    const r = openBlock(aead, block.bytes, block.first, block.final, chunkSize);
+    return { bytes: block.bytes, result: r.ok ? r.length : -1 - r.chunk };
+  };
+}
+
+/** Blocks per file in flight: enough to keep every worker busy, within a share of the memory budget. */
+function depthFor(run: RunContext, block: number): number {
+  const workers = run.pool?.usable ? run.pool.size : 0;
+  return Math.max(2, Math.min(2 * workers + 2, Math.floor(run.memory.budget / 2 / block)));
+}
+
+// ---------------------------------------------------------------- 5. in order, pulled by the consumer
+
+/** An opened block's plaintext; give its buffer back with release() once written. */
+export interface Plain {
+  plaintext: Uint8Array;
+  /** Envelope bytes it came from (for progress). */
+  sealedBytes: number;
+  release(): void;
+}
+
+/**
+ * Step 10: the plaintext of `blocks`, in order, each released only once every chunk in it
+ * verified; a failed tag throws `corrupt` naming the chunk and its offset. Up to `depth`
+ * blocks are worked on at once.
+ */
+export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, depth: number, chunkSize: number, run: RunContext): AsyncGenerator<Plain> {
+  const inFlight: { block: Block; done: Promise<Done> }[] = [];
+  const settle = (): Plain | Promise<Plain> => {
+    const { block, done } = inFlight.shift()!;
+    return done.then((d) => {
+      const giveBack = (): void => {
+        if (block.owned || d.bytes.buffer !== block.bytes.buffer) run.buffers.give(d.bytes.buffer as ArrayBuffer);
+      };
+      if (d.result < 0) {
+        giveBack();
+        throw chunkError(-1 - d.result, block.final, chunkSize);
+      }
+      return { plaintext: d.bytes.subarray(0, d.result), sealedBytes: block.bytes.length, release: giveBack };
+    });
+  };
+  try {
+    for await (const block of blocks) {
+      const done = work('open', block, 0);
+      done.catch(() => undefined); // awaited in turn below
+      inFlight.push({ block, done });
+      if (inFlight.length >= depth) yield await settle();
+    }
+    while (inFlight.length) yield await settle();
+  } finally {
+    // Stopped early (a failure, an interruption): wait for the blocks still being worked on.
+    await Promise.allSettled(inFlight.map((f) => f.done));
+  }
+}
+
+/** Step 10 for an envelope of known size whose keys matched (step 6) and layout passed (7, 8). */
+export function openPayload(env: Envelope, layout: Layout, payloadKey: Uint8Array, run: RunContext): AsyncGenerator<Plain> {
+  const C = chunkSize(env.header);
+  const work = workFor(run, env.header.suite, payloadKey, C, layout.payloadLen);
+  return openBlocks(sealedBlocks(env, layout, run), work, depthFor(run, blockBytes(layout.sealedChunk)), C, run);
+}
+
+/** Step 10 for a stream (engine/stdio.ts): its blocks come from the stream framer. */
+export function openStream(suite: SuiteId, payloadKey: Uint8Array, chunkSize: number, blocks: AsyncIterable<SealedBlock>, run: RunContext): AsyncGenerator<Plain> {
+  async function* notOwned(): AsyncGenerator<Block> {
+    for await (const b of blocks) yield { ...b, owned: false };
+  }
+  const work = workFor(run, suite, payloadKey, chunkSize, Infinity);
+  return openBlocks(notOwned(), work, depthFor(run, blockBytes(chunkSize + TAG_LEN)), chunkSize, run);
+}
+
+/** Memory one file's payload takes at most (for the run's budget). */
+export function payloadMemory(env: Envelope, layout: Layout, run: RunContext): number {
+  if (env.whole) return env.size;
+  const block = blockBytes(layout.sealedChunk);
+  return block * (depthFor(run, block) + 1) + 2 * HASH_BLOCK;
+}
+
+/** Memory sealing a file of `size` bytes takes at most. */
+export function sealMemory(size: number, chunkSize: number, run: RunContext): number {
+  if (size <= INLINE_MAX) return size + TAG_LEN * Math.ceil(size / chunkSize + 1);
+  const block = blockBytes(chunkSize + TAG_LEN);
+  return block * (depthFor(run, block) + 1);
+}
+
+/**
+ * Writes what `plains` yields to `out` (or only counts it, for verify), one write in flight
+ * while the next blocks are opened. Returns the plaintext bytes.
+ */
+export async function drain(plains: AsyncIterable<Plain>, out: AtomicOutput | null, sync: boolean, run: RunContext): Promise<number> {
+  let writing: Promise<void> | null = null;
+  let bytes = 0;
+  try {
+    for await (const p of plains) {
+      checkInterrupted(run);
+      if (writing) await writing;
+      writing = null;
+      if (out && sync) {
+        out.writeSync([p.plaintext]);
+        p.release();
+      } else if (out) {
+        writing = out.write([p.plaintext]).finally(p.release);
+        writing.catch(() => undefined); // awaited before the next write, or in finally
+      } else {
+        p.release();
+      }
+      bytes += p.plaintext.length;
+      run.progress(p.sealedBytes);
+    }
+    if (writing) await writing;
+  } finally {
+    await (writing as Promise<void> | null)?.catch(() => undefined);
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------- the same stages, sealing
+
+/** A plaintext file as blocks laid out for sealing in place: chunk j of a block at j·B. */
+async function* plainBlocks(src: InputFile, chunks: number, chunkSize: number, whole: boolean, run: RunContext): AsyncGenerator<Block & { plainLength: number }> {
+  const B = chunkSize + TAG_LEN;
+  const perBlock = whole ? chunks : blockBytes(B) / B;
+  const final = chunks - 1;
+  for (let first = 0; first < chunks; first += perBlock) {
+    const k = Math.min(perBlock, chunks - first);
+    const pos = first * chunkSize;
+    const plainLength = Math.min(k * chunkSize, src.size - pos);
+    const buf = new Uint8Array(run.buffers.take(plainLength + k * TAG_LEN), 0, plainLength + k * TAG_LEN);
+    // One read into the block's tail, then each chunk moved to its place (forward: never overlapping unread bytes).
+    const tail = buf.subarray(k * TAG_LEN);
+    if (whole) src.readExactlySync(tail, pos);
+    else await src.readExactly(tail, pos);
+    for (let j = 0; j < k; j++) buf.copyWithin(j * B, k * TAG_LEN + j * chunkSize, k * TAG_LEN + Math.min((j + 1) * chunkSize, plainLength));
+    yield { bytes: buf, first, final, owned: true, plainLength };
+  }
+}
+
+/** The sealing parameters of one file: its header (already hashed into `hash` by the caller) and payload key. */
+export interface SealingJob {
+  suite: SuiteId;
+  chunkSize: number;
+  header: Uint8Array;
+  payloadKey: Uint8Array;
+}
+
+/**
+ * Seals the regular file `src` into `out`: header, chunks, trailer. The whole file is read, the
+ * chunks sealed in order (the last with the last flag), the trailer's digest computed over the
+ * sealed bytes in order. Returns the number of chunks.
+ */
+export async function sealFile(src: InputFile, job: SealingJob, out: AtomicOutput, run: RunContext): Promise<number> {
+  const chunks = Math.max(1, Math.ceil(src.size / job.chunkSize));
+  const whole = src.size <= INLINE_MAX;
+  const hash = run.backend.sha256();
+  hash.update(job.header);
+  const work = workFor(run, job.suite, job.payloadKey, job.chunkSize, whole ? 0 : src.size);
+  const depth = depthFor(run, blockBytes(job.chunkSize + TAG_LEN));
+  const inFlight: { block: Block & { plainLength: number }; done: Promise<Done> }[] = [];
+  let writing: Promise<void> | null = null;
+  const write = async (bufs: Uint8Array[], release: () => void): Promise<void> => {
+    if (writing) await writing;
+    writing = null;
+    if (whole) {
+      out.writeSync(bufs);
+      release();
+    } else {
+      writing = out.write(bufs).finally(release);
+      writing.catch(() => undefined); // awaited before the next write, or in finally
+    }
+  };
+  const emit = async (): Promise<void> => {
+    const { block, done } = inFlight.shift()!;
+    const d = await done;
+    const sealed = d.bytes.subarray(0, d.result);
+    hash.update(sealed);
+    await write([sealed], () => run.buffers.give(d.bytes.buffer as ArrayBuffer));
+    run.progress(block.plainLength);
+  };
+  try {
+    await write([job.header], () => {});
+    for await (const block of plainBlocks(src, chunks, job.chunkSize, whole, run)) {
+      checkInterrupted(run);
+      const done = work('seal', block, block.plainLength);
+      done.catch(() => undefined);
+      inFlight.push({ block, done });
+      if (inFlight.length >= depth) await emit();
+    }
+    while (inFlight.length) await emit();
+    src.checkUnchanged(); // a file that grew or changed while read is not sealed as if whole
+    await write([encodeTrailer(hash.digest())], () => {});
+    if (writing) await writing;
+  } finally {
+    await Promise.allSettled([...inFlight.map((f) => f.done), writing ?? Promise.resolve()]);
+  }
+  return chunks;
+}
+

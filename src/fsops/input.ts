@@ -1,0 +1,127 @@
+// Opening an input file so that everything done with it is bound to the file actually opened
+// (device and inode), never to its name looked up again: opened without following a final
+// symbolic link and without blocking (a FIFO put in its place cannot hang the run), then
+// checked to be a regular file and, when the walk saw it, the very file the walk saw. Its size
+// and times at open let a reader notice that it changed while being read, and let
+// --remove-source delete it only while its name still points to it.
+
+import * as fs from 'node:fs';
+
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+export interface FileId {
+  dev: number;
+  ino: number;
+}
+
+interface Snapshot extends FileId {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** An error with a code that results.ts turns into a one-line io-error detail. */
+export function ioError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
+function snapshot(st: fs.Stats): Snapshot {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+export class InputFile {
+  private closed = false;
+  private constructor(readonly path: string, readonly fd: number, private readonly at: Snapshot) {}
+
+  /**
+   * Opens `path` read-only; `expected` is the identity the walk saw, when there was a walk. A
+   * final symbolic link is followed only when `followLink` (the walk followed it, as asked).
+   */
+  static open(path: string, expected?: FileId, followLink = false): InputFile {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, OPEN_FLAGS | (followLink ? 0 : NOFOLLOW));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw ioError('ENOTREG', 'is a symbolic link (not followed here)');
+      throw e;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) throw ioError('ENOTREG', `not a regular file (${kind(st)})`);
+      if (expected && (st.dev !== expected.dev || st.ino !== expected.ino)) {
+        throw ioError('EREPLACED', 'replaced by another file since the folder was listed');
+      }
+      return new InputFile(path, fd, snapshot(st));
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  get size(): number {
+    return this.at.size;
+  }
+
+  get id(): FileId {
+    return { dev: this.at.dev, ino: this.at.ino };
+  }
+
+  /** Fills `buf` from `pos`; a short read means the file shrank. */
+  async readExactly(buf: Uint8Array, pos: number): Promise<Uint8Array> {
+    for (let got = 0; got < buf.length;) {
+      const n = await new Promise<number>((resolve, reject) =>
+        fs.read(this.fd, buf, got, buf.length - got, pos + got, (err, k) => (err ? reject(err) : resolve(k))));
+      if (n === 0) throw shrank(pos + got);
+      got += n;
+    }
+    return buf;
+  }
+
+  readExactlySync(buf: Uint8Array, pos: number): Uint8Array {
+    for (let got = 0; got < buf.length;) {
+      const n = fs.readSync(this.fd, buf, got, buf.length - got, pos + got);
+      if (n === 0) throw shrank(pos + got);
+      got += n;
+    }
+    return buf;
+  }
+
+  /** Throws ECHANGED if the file's size or times differ from when it was opened, or it has more bytes. */
+  checkUnchanged(): void {
+    const now = snapshot(fs.fstatSync(this.fd));
+    const more = fs.readSync(this.fd, new Uint8Array(1), 0, 1, this.at.size) > 0;
+    if (more || now.size !== this.at.size || now.mtimeMs !== this.at.mtimeMs || now.ctimeMs !== this.at.ctimeMs) {
+      throw ioError('ECHANGED', `changed while being read (size ${this.at.size} -> ${now.size}${more && now.size === this.at.size ? '+' : ''}, or modified): nothing was written, the source is kept`);
+    }
+  }
+
+  /** Whether the name still points to this very file, unchanged (device, inode, size, mtime). */
+  nameStillPointsHere(): boolean {
+    try {
+      const st = snapshot(fs.lstatSync(this.path));
+      return st.dev === this.at.dev && st.ino === this.at.ino && st.size === this.at.size && st.mtimeMs === this.at.mtimeMs;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}
+
+function shrank(at: number): NodeJS.ErrnoException {
+  return ioError('ESHRANK', `the file shrank while being read (short read at offset ${at})`);
+}
+
+export function kind(st: fs.Stats): string {
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}

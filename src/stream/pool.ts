@@ -1,0 +1,91 @@
+// A pool of worker threads (worker.ts) that open and seal blocks of chunks, so the AEAD work of
+// large files runs on the cores the main thread's reading and writing leave free. One pool per
+// run, shared by its files; workers start on the first job and are unref'd while idle (the
+// process can exit). A job's block travels to the worker and back by transfer, never copied.
+// If a worker fails, its jobs are rejected and the pool is no longer used: later files open
+// their chunks on the calling thread.
+
+import * as sea from 'node:sea';
+import { Worker } from 'node:worker_threads';
+import type { Job, Reply } from './worker.js';
+
+/** The name of the worker bundle inside the single executable (build-scripts/build-bin.mjs). */
+export const WORKER_ASSET = 'stream-worker.cjs';
+
+function startWorker(): Worker {
+  if (sea.isSea()) return new Worker(sea.getAsset(WORKER_ASSET, 'utf8'), { eval: true });
+  // From a checkout, worker.js sits beside this file in dist/js. Tests run this file from src/
+  // (TypeScript, which a worker thread cannot load): they use the built dist/js copy.
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? here.replace(/\/src\/stream\/pool\.ts$/, '/dist/js/stream/worker.js') : new URL('./worker.js', here);
+  return new Worker(new URL(url));
+}
+
+interface Slot {
+  worker: Worker;
+  pending: number;
+}
+
+export class ChunkPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting = new Map<number, { slot: Slot; resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private failed: Error | null = null;
+
+  constructor(readonly size: number) {}
+
+  /** False once a worker failed: callers then work on their own thread. */
+  get usable(): boolean {
+    return this.failed === null && this.size > 0;
+  }
+
+  /** Runs one job; its `buf` is transferred to the worker and comes back in the reply. */
+  run(job: Omit<Job, 'id'>): Promise<Reply> {
+    if (this.failed) return Promise.reject(this.failed);
+    const slot = this.pick();
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.waiting.set(id, { slot, resolve, reject });
+      if (slot.pending++ === 0) slot.worker.ref();
+      slot.worker.postMessage({ ...job, id }, [job.buf]);
+    });
+  }
+
+  /** Stops the workers (at the end of a run; idle ones would not keep the process alive anyway). */
+  async close(): Promise<void> {
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  private pick(): Slot {
+    let best = this.slots.reduce<Slot | null>((b, s) => (b === null || s.pending < b.pending ? s : b), null);
+    if (this.slots.length < this.size && (best === null || best.pending > 0)) {
+      best = { worker: startWorker(), pending: 0 };
+      this.watch(best);
+      this.slots.push(best);
+    }
+    return best!;
+  }
+
+  private watch(slot: Slot): void {
+    const w = slot.worker;
+    w.unref();
+    w.on('message', (r: Reply) => {
+      const job = this.waiting.get(r.id);
+      if (!job) return;
+      this.waiting.delete(r.id);
+      if (--slot.pending === 0) w.unref();
+      if (r.error !== undefined) job.reject(new Error(`worker thread: ${r.error}`));
+      else job.resolve(r);
+    });
+    const fail = (e: Error): void => {
+      this.failed ??= e;
+      for (const [id, job] of this.waiting) {
+        if (job.slot !== slot) continue;
+        this.waiting.delete(id);
+        job.reject(e);
+      }
+    };
+    w.on('error', (e) => fail(new Error(`a worker thread failed: ${e.message}`)));
+    w.on('exit', (code) => fail(new Error(`a worker thread exited (code ${code})`)));
+  }
+}

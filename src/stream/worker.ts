@@ -1,0 +1,63 @@
+// A worker thread that opens and seals blocks of chunks with the chunk walk of chunks.ts on the
+// node:crypto backend, so the cores the main thread leaves free do the AEAD work of large files.
+// Each job brings its block (an ArrayBuffer, transferred, not copied), the key and where the
+// block sits in the file; the block goes back, opened or sealed in place, with the result. The
+// worker keeps no state between jobs but the AEAD object of the last key it saw.
+// Loaded by pool.ts: from dist/js/stream/worker.js in a checkout, from the single
+// executable's embedded asset in the binary (build-scripts bundle it separately).
+
+import { parentPort } from 'node:worker_threads';
+import type { Aead } from '../crypto/backend.js';
+import { nodeBackend } from '../crypto/node.js';
+import type { SuiteId } from '../format/constants.js';
+import { openBlock, sealBlock } from './chunks.js';
+
+export interface Job {
+  id: number;
+  op: 'open' | 'seal';
+  suite: SuiteId;
+  key: Uint8Array;
+  buf: ArrayBuffer;
+  /** The block is buf[offset, offset + length): sealed chunks to open, or room for the sealed chunks. */
+  offset: number;
+  length: number;
+  /** seal: how many plaintext bytes are laid out in the block (length = plainLength + 16 per chunk). */
+  plainLength: number;
+  first: number;
+  final: number;
+  chunkSize: number;
+}
+
+export interface Reply {
+  id: number;
+  buf: ArrayBuffer;
+  /** open: plaintext length, or -1 - (the chunk whose tag failed); seal: sealed length. */
+  result: number;
+  error?: string;
+}
+
+let last: { key: string; suite: SuiteId; aead: Aead } | null = null;
+
+function aeadFor(suite: SuiteId, key: Uint8Array): Aead {
+  const id = Buffer.from(key).toString('hex');
+  if (!last || last.key !== id || last.suite !== suite) last = { key: id, suite, aead: nodeBackend.aead(suite, key) };
+  return last.aead;
+}
+
+export function runJob(j: Job): number {
+  const block = new Uint8Array(j.buf, j.offset, j.length);
+  const aead = aeadFor(j.suite, j.key);
+  if (j.op === 'seal') return sealBlock(aead, block, j.first, j.final, j.chunkSize, j.plainLength);
+  const r = openBlock(aead, block, j.first, j.final, j.chunkSize);
+  return r.ok ? r.length : -1 - r.chunk;
+}
+
+parentPort?.on('message', (j: Job) => {
+  let reply: Reply;
+  try {
+    reply = { id: j.id, buf: j.buf, result: runJob(j) };
+  } catch (e) {
+    reply = { id: j.id, buf: j.buf, result: 0, error: e instanceof Error ? e.message : String(e) };
+  }
+  parentPort!.postMessage(reply, [reply.buf]);
+});
