@@ -7,16 +7,26 @@
 
 const REDACTED = Buffer.from('***');
 
-/** Keeps the last `limit` bytes of a byte stream, with `secret` redacted. */
+/**
+ * Keeps the last `limit` bytes of a byte stream, with `secret` redacted. The kept bytes live in
+ * one buffer allocated up front (a ring), and a large read is scrubbed in place without copying
+ * it, so a flood costs no allocation here beyond the reads themselves.
+ */
 export class Tail {
-  private tail: Buffer = Buffer.alloc(0);
+  private readonly ring: Buffer;
+  private start = 0;
+  private size = 0;
   private carry: Buffer = Buffer.alloc(0);
   private seen = 0;
+  private dropped = 0;
   private ended = false;
+  private readonly secret: Buffer | null;
 
-  constructor(readonly limit: number, private readonly secret: Uint8Array | null = null) {
+  constructor(readonly limit: number, secret: Uint8Array | null = null) {
     if (!(limit > 0)) throw new Error('Tail limit must be positive');
     if (secret && secret.length > limit) throw new Error('Tail limit must exceed the secret');
+    this.ring = Buffer.alloc(limit);
+    this.secret = secret && secret.length ? Buffer.from(secret) : null;
   }
 
   /** Bytes the stream carried in all. */
@@ -24,36 +34,61 @@ export class Tail {
     return this.seen;
   }
 
-  /** Bytes held now (the bound: at most limit + secret length). */
+  /** Bytes held now (the bound: at most limit + secret length - 1). */
   get retained(): number {
-    return this.tail.length + this.carry.length;
+    return this.size + this.carry.length;
   }
 
   /** True when bytes were dropped from the front. */
   get truncated(): boolean {
-    return this.seen > this.tail.length + this.carry.length;
+    return this.dropped > 0;
   }
 
   push(chunk: Uint8Array): void {
     if (this.ended) throw new Error('Tail already ended');
     this.seen += chunk.length;
     const s = this.secret;
-    if (!s || s.length === 0) {
+    if (!s) {
       this.keep(chunk);
       return;
     }
-    const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    const parts: Buffer[] = [];
+    const m = s.length;
+    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length); // a view, not a copy
+    if (c.length < 2 * m) {
+      // Small read: join it to the held bytes and scan that.
+      this.scan(this.carry.length ? Buffer.concat([this.carry, c]) : c);
+      return;
+    }
+    // Large read: first a secret that starts in the held bytes and ends in this read...
     let from = 0;
-    for (let at = buf.indexOf(s, 0); at !== -1; at = buf.indexOf(s, from)) {
-      parts.push(buf.subarray(from, at), REDACTED);
+    const k = this.carry.length;
+    if (k) {
+      const edge = Buffer.concat([this.carry, c.subarray(0, m - 1)]);
+      const at = edge.indexOf(s);
+      if (at !== -1 && at < k) {
+        this.keep(this.carry.subarray(0, at));
+        this.keep(REDACTED);
+        from = at + m - k;
+      } else {
+        this.keep(this.carry);
+      }
+      this.carry = Buffer.alloc(0);
+    }
+    // ...then the read itself.
+    this.scan(c, from);
+  }
+
+  /** Keeps buf[from..] with every secret replaced, holding back a possible secret start at its end. */
+  private scan(buf: Buffer, from = 0): void {
+    const s = this.secret!;
+    for (let at = buf.indexOf(s, from); at !== -1; at = buf.indexOf(s, from)) {
+      this.keep(buf.subarray(from, at));
+      this.keep(REDACTED);
       from = at + s.length;
     }
-    // The last secret.length - 1 bytes may be the start of a secret completed by the next read.
     const hold = Math.max(from, buf.length - (s.length - 1));
-    parts.push(buf.subarray(from, hold));
-    this.carry = Buffer.from(buf.subarray(hold)); // a copy: never pin the caller's chunk
-    for (const p of parts) this.keep(p);
+    this.keep(buf.subarray(from, hold));
+    this.carry = Buffer.from(buf.subarray(hold)); // a copy: never pin the caller's read
   }
 
   /**
@@ -78,19 +113,35 @@ export class Tail {
     this.keep(c);
   }
 
+  /** Appends to the ring, dropping its oldest bytes when full. */
   private keep(b: Uint8Array): void {
-    if (b.length === 0) return;
-    if (b.length >= this.limit) {
-      this.tail = Buffer.from(b.subarray(b.length - this.limit));
+    const L = this.limit;
+    if (b.length >= L) {
+      this.dropped += this.size + b.length - L;
+      this.ring.set(b.subarray(b.length - L));
+      this.start = 0;
+      this.size = L;
       return;
     }
-    const joined = Buffer.concat([this.tail, b]);
-    this.tail = joined.length > this.limit ? Buffer.from(joined.subarray(joined.length - this.limit)) : joined;
+    const end = (this.start + this.size) % L;
+    const first = Math.min(b.length, L - end);
+    this.ring.set(b.subarray(0, first), end);
+    if (first < b.length) this.ring.set(b.subarray(first), 0);
+    const over = this.size + b.length - L;
+    if (over > 0) {
+      this.dropped += over;
+      this.start = (this.start + over) % L;
+      this.size = L;
+    } else {
+      this.size += b.length;
+    }
   }
 
   /** The kept bytes (redacted), as text. */
   text(): string {
-    return Buffer.concat([this.tail, this.carry]).toString('utf8');
+    const first = this.ring.subarray(this.start, Math.min(this.limit, this.start + this.size));
+    const wrapped = this.ring.subarray(0, this.size - first.length);
+    return Buffer.concat([first, wrapped, this.carry]).toString('utf8');
   }
 
   /** The last non-empty line, sanitised and at most `maxChars` characters; '' if none. */
