@@ -50,9 +50,15 @@ const TAG = 16;
 function say(msg) {
   process.stderr.write(`${TOOL}: ${msg}\n`);
 }
+/** Ends the run with `code` once everything written so far has reached the pipes (no process.exit). */
+class Exit {
+  constructor(code) {
+    this.code = code;
+  }
+}
 function fail(code, msg) {
   say(msg);
-  process.exit(code);
+  throw new Exit(code);
 }
 
 function keys(password, salt) {
@@ -141,11 +147,12 @@ function main() {
       return fail(rule.exit ?? 1, `${path.basename(input)}: read error: Input/output error`);
     }
     case 'hang': {
-      writeFile(out, result.subarray(0, rule.bytes ?? 0));
+      // Ready to be stopped (handler, helper) before the first byte appears, so a test can wait for it.
       if (rule.ignoreTerm !== false) process.on('SIGTERM', () => undefined);
       if (rule.grandchild) {
         spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{});setInterval(()=>{},1<<30)'], { stdio: 'ignore' });
       }
+      writeFile(out, result.subarray(0, rule.bytes ?? 0));
       return idle();
     }
     case 'slow': {
@@ -166,12 +173,17 @@ function main() {
       const line = `${'noise '.repeat(170)}\n`; // 1021 bytes
       const block = line.repeat(1024);
       let left = rule.stderrBytes ?? 50 * 1024 * 1024;
-      while (left > 0) {
-        const s = left >= block.length ? block : block.slice(0, left);
-        process.stderr.write(s);
+      const next = () => { // one block at a time, each after the reader took the previous one
+        if (left <= 0) {
+          say(rule.message ?? 'giving up after the noise above');
+          process.exitCode = rule.exit ?? 1;
+          return;
+        }
+        const s = left >= block.length ? block : `${block.slice(0, left - 1)}\n`; // ends on a line end
         left -= s.length;
-      }
-      return fail(rule.exit ?? 1, rule.message ?? 'giving up after the noise above');
+        process.stderr.write(s, next);
+      };
+      return next();
     }
     case 'crash':
       writeFile(out, result.subarray(0, rule.bytes ?? 1024));
@@ -219,4 +231,9 @@ function main() {
   }
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  if (!(e instanceof Exit)) throw e;
+  process.exitCode = e.code;
+}
