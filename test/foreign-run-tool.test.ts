@@ -5,7 +5,7 @@
 // that the whole process group is gone after every stop, and the watchdog's and the kill's timing.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -45,6 +45,14 @@ beforeAll(() => {
   ] satisfies StandinRule[]);
 });
 afterAll(() => {
+  // Safety net should runTool ever fail to stop a group: nothing of these tests may outlive them.
+  for (const pid of spawned) {
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch { /* already gone */ }
+    }
+  }
   s.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
@@ -59,10 +67,13 @@ async function setup(name: string) {
   return { dir, input, temp };
 }
 
+const spawned: number[] = [];
+
 function run(c: { input: string; temp: string }, extra: Partial<RunToolOptions> = {}) {
   return runTool({
     tool: s.asunprotect, args: unprotectArgs(c.temp, c.input), password: PW, output: c.temp,
     inputBytes: sealed.length, timing: FAST, ...extra,
+    onSpawn: (pid) => { spawned.push(pid); extra.onSpawn?.(pid); },
   });
 }
 
@@ -90,6 +101,7 @@ function runnable(pgid: number): string[] {
 async function expectGroupGone(pid: number | null) {
   expect(pid).toBeTypeOf('number');
   expect(runnable(pid!)).toEqual([]);
+  expect(existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'))).toBe(false);
   const until = performance.now() + 10_000;
   for (;;) {
     try {
@@ -230,16 +242,22 @@ describe('what reaches the tool, and what aenv keeps', { timeout: 30_000 }, () =
   it('the password is in the child\'s environment only: not in argv, not in aenv\'s environment', async () => {
     const c = await setup('hang-term-2.aspera-env');
     const before = process.env.ASPERA_SCP_FILEPASS;
-    const seen: { argv?: string[]; env?: string[] } = {};
+    const seen: { argv?: string[]; env?: string[]; group?: number[] } = {};
+    let pid = 0;
     const ac = new AbortController();
     await run(c, {
       signal: ac.signal,
-      onSpawn: (pid) => {
+      onSpawn: (p) => {
+        pid = p;
+        // its own session and process group (setsid), with no controlling terminal to prompt on
+        const [, , pgrp, session, tty] = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+        seen.group = [Number(pgrp), Number(session), Number(tty)];
         seen.argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
         seen.env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
         ac.abort();
       },
     });
+    expect(seen.group).toEqual([pid, pid, 0]);
     expect(seen.argv!.slice(-3)).toEqual(['-o', c.temp, c.input]);
     expect(seen.argv!.some((a) => a.includes(PW))).toBe(false);
     const expected = [`PATH=/usr/bin:/bin`, 'LC_ALL=C', `ASPERA_SCP_FILEPASS=${PW}`, ...(process.env.HOME ? [`HOME=${process.env.HOME}`] : [])];
