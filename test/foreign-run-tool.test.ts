@@ -46,12 +46,22 @@ beforeAll(() => {
 });
 afterAll(() => {
   // Safety net should runTool ever fail to stop a group: nothing of these tests may outlive them.
-  for (const pid of spawned) {
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch { /* already gone */ }
+  // Only processes provably ours: in a session one of our tools led, running our stand-in, or
+  // started by one of those.
+  const procs = readdirSync('/proc').filter((x) => /^\d+$/.test(x)).flatMap((n) => {
+    try {
+      const f = readFileSync(`/proc/${n}/stat`, 'latin1').split(') ')[1]!.split(' ');
+      return [{ pid: Number(n), ppid: Number(f[1]), session: Number(f[3]), cmd: readFileSync(`/proc/${n}/cmdline`, 'latin1') }];
+    } catch {
+      return [];
     }
+  });
+  const ours = new Set(procs.filter((p) => spawned.includes(p.session) || p.cmd.includes(s.dir)).map((p) => p.pid));
+  for (const p of procs) if (ours.has(p.ppid)) ours.add(p.pid);
+  for (const pid of ours) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* already gone */ }
   }
   s.cleanup();
   rmSync(work, { recursive: true, force: true });
