@@ -226,6 +226,20 @@ describe('watchdog, deadline and interruption', { timeout: 30_000 }, () => {
     await expectGroupGone(r.pid);
   });
 
+  it('a deadline past setTimeout\'s range (a 3 TiB input) does not fire at once', async () => {
+    const c = await setup('fine.csv.aspera-env');
+    const r = await run(c, { inputBytes: 3 * 2 ** 40 });
+    expect(r.deadlineMs).toBeGreaterThan(2 ** 31);
+    expect(r).toMatchObject({ ok: true, outcome: 'exited' });
+  });
+
+  it('an onSpawn callback that throws: the tool is stopped, then the error is raised', async () => {
+    const c = await setup('hang-3.aspera-env');
+    let pid = 0;
+    await expect(run(c, { onSpawn: (p) => { pid = p; throw new Error('caller bug'); } })).rejects.toThrow('caller bug');
+    await expectGroupGone(pid);
+  });
+
   it('AbortSignal (aenv\'s SIGINT): the group is stopped and gone before the promise settles', async () => {
     const c = await setup('hang-2.aspera-env');
     const ac = new AbortController();
@@ -286,7 +300,9 @@ describe('what reaches the tool, and what aenv keeps', { timeout: 30_000 }, () =
 
   it('50 MiB on standard error: the detail is its last line; live memory stays flat', async () => {
     // Live memory (after a forced collection) is what aenv holds; RSS without forced collections
-    // also counts Node's own 64 KiB read buffers that V8 has not collected yet.
+    // also counts Node's own 64 KiB read buffers that V8 has not collected yet. The live figure
+    // is noisy by a few MiB (V8 frees ArrayBuffer memory on a background thread after a GC);
+    // the exact bound of what is kept is Tail's, tested in foreign-tail.test.ts.
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const live = () => { gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
@@ -303,11 +319,11 @@ describe('what reaches the tool, and what aenv keeps', { timeout: 30_000 }, () =
     expect(a.r).toMatchObject({ ok: false, outcome: 'exited', code: 1 });
     expect(a.r.stderrBytes).toBeGreaterThanOrEqual(50 * 1024 * 1024);
     expect(a.r.lastLine).toBe('asunprotect: giving up after the noise above');
-    expect(a.grewMiB).toBeLessThan(16); // holding it would take 50 MiB (measured: 3-7 MiB of noise)
+    expect(a.grewMiB).toBeLessThan(16); // holding it would take 50 MiB (measured: 0.5-10 MiB)
     gc();
-    const b = await flood('flood-2.aspera-env', () => process.memoryUsage().rss);
-    console.log(`[measure] ${(a.r.stderrBytes / 2 ** 20).toFixed(1)} MiB stderr in ${a.r.elapsedMs} ms: live memory (heap + buffers, after GC) peak growth ${a.grewMiB.toFixed(2)} MiB; `
-      + `RSS growth without forced GC ${b.grewMiB.toFixed(1)} MiB`);
+    const c = await flood('flood-2.aspera-env', () => process.memoryUsage().rss);
+    console.log(`[measure] ${(a.r.stderrBytes / 2 ** 20).toFixed(1)} MiB stderr in ${a.r.elapsedMs} ms: peak growth of heap + buffers after GC `
+      + `${a.grewMiB.toFixed(2)} MiB; RSS growth without forced GC ${c.grewMiB.toFixed(1)} MiB`);
   });
 
   it('nothing of the cases leaked into the work folders but what each case wrote itself', () => {

@@ -147,7 +147,10 @@ function describe(name: string, r: Omit<ToolResult, 'detail'>, t: ToolTiming, er
   }
 }
 
-/** Runs the tool once; see the file comment. Rejects only on a caller error (bad password or arguments). */
+/**
+ * Runs the tool once; see the file comment. Rejects only on a caller error (bad password or
+ * arguments, or an onSpawn callback that threw, after the tool was stopped).
+ */
 export async function runTool(o: RunToolOptions): Promise<ToolResult> {
   checkToolPassword(o.password);
   if (o.args.some((a) => a.includes('\0'))) throw new Error('a tool argument contains a NUL byte');
@@ -214,7 +217,6 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
     return finish({ ...none, ok: false, outcome: 'spawn-failed' }, e?.code ?? e?.message ?? 'no process id');
   }
   const pid = child.pid;
-  o.onSpawn?.(pid);
 
   child.stdout!.on('data', (b: Buffer) => out.push(b));
   child.stderr!.on('data', (b: Buffer) => err.push(b));
@@ -231,7 +233,14 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
   const stopped = new Promise<StopReason>((res) => { stopWith = res; });
   const onAbort = () => stopWith('aborted');
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const deadlineTimer = setTimeout(() => stopWith('deadline'), deadlineMs);
+  if (o.signal?.aborted) stopWith('aborted'); // aborted while the process was starting
+  let callbackError: unknown = null;
+  try {
+    o.onSpawn?.(pid);
+  } catch (e) {
+    callbackError = e; // the caller's bug: stop the tool, then report it
+    stopWith('aborted');
+  }
   let watching = true;
   void (async () => {
     let last = { size: -2 as number | null, cpu: -2 as number | null, printed: -1 };
@@ -245,7 +254,12 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
         stopWith('stalled');
         return;
       }
-      await sleep(Math.min(t.pollMs, Math.max(1, t.stallMs - (at - lastProgress))));
+      // Checked here rather than with one long timer: setTimeout cannot wait past 2^31-1 ms.
+      if (at - started >= deadlineMs) {
+        stopWith('deadline');
+        return;
+      }
+      await sleep(Math.min(t.pollMs, Math.max(1, t.stallMs - (at - lastProgress)), Math.max(1, deadlineMs - (at - started))));
     }
   })();
 
@@ -272,7 +286,6 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
 
   const first = await Promise.race([exited.then(() => null), stopped]);
   watching = false;
-  clearTimeout(deadlineTimer);
   o.signal?.removeEventListener('abort', onAbort);
 
   let stop: StopRecord | null = null;
@@ -292,6 +305,7 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
   child.stdout!.destroy();
   child.stderr!.destroy();
 
+  if (callbackError !== null) throw callbackError;
   const outcome: ToolOutcome = first ?? (exit.signal ? 'signaled' : 'exited');
   return finish({
     ok: outcome === 'exited' && exit.code === 0 && !stragglers,
