@@ -60,7 +60,7 @@ export function installDirs(platform: NodeJS.Platform, env: Env, home: string): 
       { dir: p.join(home, 'Applications', 'Aspera CLI', 'bin'), product: 'Aspera CLI (macOS)' }, // [ascli]
     ];
   }
-  // Linux and the other Unix systems IBM ships for (AIX, zLinux, ppc64le use the same root).
+  // Linux and the other Unix systems (IBM's zLinux and ppc64le guides use the same /opt/aspera root).
   return [
     { dir: '/opt/aspera/bin', product: 'HST Server, HST Endpoint, Desktop Client (Linux)' }, // [ear] [conf] [ascli]
     { dir: p.join(home, '.aspera', 'connect', 'bin'), product: 'Aspera Connect (Linux, per user)' }, // [ascli]
