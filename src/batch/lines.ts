@@ -57,6 +57,11 @@ export class RecordSplitter {
     return this.n + (this.pendingLen > 0 ? 1 : 0);
   }
 
+  /** Bytes of the record still open (counted also when it is too long to keep). */
+  get openBytes(): number {
+    return this.pendingLen;
+  }
+
   private keep(part: Uint8Array): void {
     if (part.length === 0) return;
     const total = this.pendingLen + part.length;
