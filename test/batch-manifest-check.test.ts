@@ -93,11 +93,11 @@ describe('a sealed tree, tampered with on disk', () => {
     copyFileSync(p('f.csv.aspera-env'), p('f copy.csv.aspera-env')); // f copied
     writeFileSync(p('sub dir/x.aspera-env'), foreign); // an envelope from elsewhere
     const g = readFileSync(p('g.csv.aspera-env'));
-    g[60] ^= 1; // g: header damaged (header_check fails, so its nonce cannot be read)
+    g[60]! ^= 1; // g: header damaged (header_check fails, so its nonce cannot be read)
     writeFileSync(p('g.csv.aspera-env'), g);
     renameSync(p('h.csv.aspera-env'), p('i.csv.aspera-env')); // h moved over i (i lost)
     const j = readFileSync(p('j.csv.aspera-env'));
-    j[200] ^= 1; // j: a payload byte altered, header intact
+    j[200]! ^= 1; // j: a payload byte altered, header intact
     writeFileSync(p('j.csv.aspera-env'), j);
 
     const c = new ManifestCheck(manifest);

@@ -25,7 +25,7 @@ describe('real reports of aenv verify --json', () => {
   const bad = path.join(tmp.dir, 'bad.csv.aspera-env');
   copyFileSync(path.join(ROOT, 'samples/reports/2026/transfers.csv.aspera-env'), bad);
   const bytes = readFileSync(bad);
-  bytes[bytes.length - 1] ^= 1; // the content digest no longer matches
+  bytes[bytes.length - 1]! ^= 1; // the content digest no longer matches
   writeFileSync(bad, bytes);
   const notes = verifyJson([path.join(ROOT, 'samples/notes')]);
   const reports = verifyJson([path.join(ROOT, 'samples/reports')]);
