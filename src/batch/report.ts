@@ -1,0 +1,316 @@
+// `aenv report FILES...` (docs/BATCH.md "Merging reports"): the --json reports of several runs
+// (the shards of one tree, run on many machines) merged into one summary, as shared/CLI.md
+// "Results" and README.md "Results" define a report: one JSON object per file
+// `{"path", "output"?, "status", "bytes", "detail", ...}` and a last line `{"summary": {...}}`.
+//
+// Merge rules:
+// - counts by status, ok/failed/skipped and bytes come from the rows (failed: any status but ok
+//   and skipped); key_derivations are summed from the summaries; seconds is the longest run (the
+//   wall time when the parts ran at once) and seconds_sum the total of all runs;
+// - a report without its summary line was cut short (a killed job): its rows count, and the merge
+//   fails, because the files it did not reach are unknown;
+// - a path (or an output) in two rows, in one report or across reports, is reported: two shards
+//   processed the same file (parts from different N, or overlapping PATHs);
+// - when summaries carry "shard": "K/N", every part 1..N must be there exactly once, with one N;
+// - a summary whose counts disagree with its rows, rows after the summary, lines that are not
+//   JSON objects, rows without a string path and status and a numeric bytes, and a summary's
+//   "exit_status" other than 0 are reported;
+// - the merge fails (exit status 1) when any row failed or any of the above is an error; a mix of
+//   keyed and passwordless verify reports is only a warning.
+// Memory: the paths and outputs seen (to find duplicates), the failed rows, one line at a time.
+
+import { decodeUtf8, RecordSplitter } from './lines.js';
+import { parseShard } from './shard.js';
+
+/** The longest report line read; a longer one is an error of its line. */
+export const MAX_REPORT_LINE = 1024 * 1024;
+
+export type ReportProblemKind =
+  | 'not-json' | 'bad-row' | 'after-summary' | 'two-summaries' | 'truncated' | 'empty' | 'summary-mismatch'
+  | 'duplicate' | 'run-failed' | 'shard-missing' | 'shard-twice' | 'shard-mismatch' | 'mixed';
+
+export interface ReportProblem {
+  /** The report's name as given (a file name). */
+  report: string;
+  /** 1-based line, 0 for the report (or the merge) as a whole. */
+  line: number;
+  kind: ReportProblemKind;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface ReportRow {
+  path: string;
+  output?: string;
+  status: string;
+  bytes: number;
+  detail?: string;
+  [key: string]: unknown;
+}
+
+export interface RowRef {
+  report: string;
+  line: number;
+  row: ReportRow;
+}
+
+export interface MergedSummary {
+  ok: number;
+  failed: number;
+  skipped: number;
+  bytes: number;
+  seconds: number;
+  seconds_sum: number;
+  by_status: Record<string, number>;
+  key_derivations: number;
+  reports: number;
+  /** Reports without a summary line. */
+  truncated: number;
+  duplicates: number;
+  /** "keyed" or "passwordless" when every verify report says the same. */
+  verify?: string;
+  /** "N" when the reports are the N shards of one tree. */
+  shards?: number;
+}
+
+export interface MergedReport {
+  summary: MergedSummary;
+  failedRows: RowRef[];
+  duplicates: { key: 'path' | 'output'; value: string; first: { report: string; line: number }; again: { report: string; line: number } }[];
+  problems: ReportProblem[];
+  /** Exit status 1: a row failed, or a problem of severity error. */
+  failed: boolean;
+}
+
+const isFailure = (status: string): boolean => status !== 'ok' && status !== 'skipped';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface ReportState {
+  name: string;
+  splitter: RecordSplitter;
+  lines: number;
+  rows: number;
+  counts: Map<string, number>;
+  bytes: number;
+  summary: Record<string, unknown> | null;
+  summaryLine: number;
+  ended: boolean;
+}
+
+/** One report being read, chunk by chunk. */
+export class ReportReader {
+  constructor(private readonly merger: ReportMerger, private readonly st: ReportState) {}
+
+  push(chunk: Uint8Array): void {
+    if (this.st.ended) throw new Error('ReportReader: push after end');
+    for (const r of this.st.splitter.push(chunk)) this.merger.line(this.st, r.n, r.bytes, r.length, true);
+  }
+
+  end(): void {
+    if (this.st.ended) return;
+    for (const r of this.st.splitter.end()) this.merger.line(this.st, r.n, r.bytes, r.length, false);
+    this.st.ended = true;
+    this.merger.close(this.st);
+  }
+}
+
+export class ReportMerger {
+  private readonly reports: ReportState[] = [];
+  private readonly problems: ReportProblem[] = [];
+  private readonly failedRows: RowRef[] = [];
+  private readonly seen = { path: new Map<string, number>(), output: new Map<string, number>() };
+  private readonly refs: { report: string; line: number }[] = [];
+  private readonly duplicates: MergedReport['duplicates'] = [];
+
+  /** Starts reading the report called `name` (its file name, for messages). */
+  report(name: string): ReportReader {
+    const st: ReportState = {
+      name, splitter: new RecordSplitter(0x0a, MAX_REPORT_LINE), lines: 0, rows: 0, counts: new Map(), bytes: 0,
+      summary: null, summaryLine: 0, ended: false,
+    };
+    this.reports.push(st);
+    return new ReportReader(this, st);
+  }
+
+  private problem(report: string, line: number, kind: ReportProblemKind, message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.problems.push({ report, line, kind, severity, message });
+  }
+
+  /** @internal one line of a report */
+  line(st: ReportState, n: number, bytes: Uint8Array | null, length: number, terminated: boolean): void {
+    st.lines = n;
+    if (bytes === null) return this.problem(st.name, n, 'not-json', `line of ${length} bytes is longer than ${MAX_REPORT_LINE}: not a report line`);
+    const text = decodeUtf8(bytes);
+    if (text === null) return this.problem(st.name, n, 'not-json', 'not valid UTF-8: not an aenv --json report');
+    if (text.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return this.problem(st.name, n, 'not-json', terminated ? 'not a JSON object: not an aenv --json report line'
+        : 'the last line is cut off (no line end, not JSON): the run was killed while writing');
+    }
+    if (!isObject(v)) return this.problem(st.name, n, 'not-json', 'not a JSON object: not an aenv --json report line');
+    if ('summary' in v) {
+      if (st.summary !== null) return this.problem(st.name, n, 'two-summaries', `a second summary line (the first is line ${st.summaryLine}): two reports joined into one file?`);
+      if (!isObject(v['summary'])) return this.problem(st.name, n, 'bad-row', 'the summary is not a JSON object');
+      st.summary = v['summary'];
+      st.summaryLine = n;
+      return;
+    }
+    if (st.summary !== null) this.problem(st.name, n, 'after-summary', `a row after the summary line (line ${st.summaryLine}): two reports joined into one file?`);
+    if (typeof v['path'] !== 'string' || typeof v['status'] !== 'string' || typeof v['bytes'] !== 'number' || !Number.isFinite(v['bytes'])) {
+      return this.problem(st.name, n, 'bad-row', 'a row needs a string "path", a string "status" and a number "bytes"');
+    }
+    const row = v as ReportRow;
+    st.rows++;
+    st.counts.set(row.status, (st.counts.get(row.status) ?? 0) + 1);
+    st.bytes += row.bytes;
+    if (isFailure(row.status)) this.failedRows.push({ report: st.name, line: n, row });
+    this.refs.push({ report: st.name, line: n });
+    const ref = this.refs.length - 1;
+    this.dedup('path', row.path, ref);
+    if (typeof row.output === 'string') this.dedup('output', row.output, ref);
+  }
+
+  private dedup(key: 'path' | 'output', value: string, ref: number): void {
+    const first = this.seen[key].get(value);
+    if (first === undefined) {
+      this.seen[key].set(value, ref);
+      return;
+    }
+    const a = this.refs[first]!;
+    const b = this.refs[ref]!;
+    this.duplicates.push({ key, value, first: a, again: b });
+    this.problem(b.report, b.line, 'duplicate', `${key} ${JSON.stringify(value)} was already in ${a.report} line ${a.line}: `
+      + (key === 'path' ? 'the file was processed twice (shards of different N, or overlapping PATHs)' : 'two envelopes were written to one output'));
+  }
+
+  /** @internal the report ended */
+  close(st: ReportState): void {
+    if (st.lines === 0) return this.problem(st.name, 0, 'empty', 'the report is empty: the run wrote nothing (killed before it started?)');
+    const s = st.summary;
+    if (s === null) {
+      return this.problem(st.name, 0, 'truncated', `no summary line after ${st.rows} row${st.rows === 1 ? '' : 's'}: the run was cut short (killed, out of time?); run that part again`);
+    }
+    const ok = st.counts.get('ok') ?? 0;
+    const skipped = st.counts.get('skipped') ?? 0;
+    const failed = st.rows - ok - skipped;
+    const want: [string, number][] = [['ok', ok], ['failed', failed], ['skipped', skipped], ['bytes', st.bytes]];
+    const off = want.filter(([k, n]) => s[k] !== n).map(([k, n]) => `${k} ${JSON.stringify(s[k])} (rows: ${n})`);
+    if (off.length) this.problem(st.name, st.summaryLine, 'summary-mismatch', `the summary does not match the rows: ${off.join(', ')}`);
+    if (s['exit_status'] !== undefined && s['exit_status'] !== 0) {
+      this.problem(st.name, st.summaryLine, 'run-failed', `the run exited with status ${JSON.stringify(s['exit_status'])}`);
+    }
+  }
+
+  /** The merged result; every report must have been ended. */
+  result(): MergedReport {
+    const open = this.reports.filter((r) => !r.ended).map((r) => r.name);
+    if (open.length) throw new Error(`ReportMerger: reports not ended: ${open.join(', ')}`);
+    const byStatus = new Map<string, number>();
+    let bytes = 0;
+    let seconds = 0;
+    let secondsSum = 0;
+    let kd = 0;
+    for (const r of this.reports) {
+      for (const [k, n] of r.counts) byStatus.set(k, (byStatus.get(k) ?? 0) + n);
+      bytes += r.bytes;
+      const s = r.summary;
+      const secs = typeof s?.['seconds'] === 'number' ? s['seconds'] : 0;
+      seconds = Math.max(seconds, secs);
+      secondsSum += secs;
+      if (typeof s?.['key_derivations'] === 'number') kd += s['key_derivations'];
+    }
+    const verify = this.verifyMode();
+    const shards = this.checkShards();
+    const ok = byStatus.get('ok') ?? 0;
+    const skipped = byStatus.get('skipped') ?? 0;
+    let failed = 0;
+    for (const [k, n] of byStatus) if (isFailure(k)) failed += n;
+    const summary: MergedSummary = {
+      ok, failed, skipped, bytes, seconds: round3(seconds), seconds_sum: round3(secondsSum),
+      by_status: Object.fromEntries([...byStatus].sort(([a], [b]) => statusOrder(a) - statusOrder(b) || (a < b ? -1 : 1))),
+      key_derivations: kd, reports: this.reports.length,
+      truncated: this.problems.filter((p) => p.kind === 'truncated').length, duplicates: this.duplicates.length,
+      ...(verify ? { verify } : {}), ...(shards ? { shards } : {}),
+    };
+    const failedMerge = failed > 0 || this.problems.some((p) => p.severity === 'error');
+    return { summary, failedRows: this.failedRows, duplicates: this.duplicates, problems: this.problems, failed: failedMerge };
+  }
+
+  private verifyMode(): string | undefined {
+    const modes = new Set(this.reports.filter((r) => r.summary).map((r) => (typeof r.summary!['verify'] === 'string' ? r.summary!['verify'] : '(not verify)')));
+    if (modes.size > 1) {
+      this.problem('(merge)', 0, 'mixed', `the reports are of different kinds: ${[...modes].sort().join(', ')}`, 'warning');
+      return undefined;
+    }
+    const [m] = modes;
+    return m !== undefined && m !== '(not verify)' ? m : undefined;
+  }
+
+  private checkShards(): number | undefined {
+    const tagged = this.reports.filter((r) => r.summary && typeof r.summary['shard'] === 'string');
+    if (tagged.length === 0) return undefined;
+    const parts = new Map<number, string[]>();
+    const ns = new Set<number>();
+    for (const r of tagged) {
+      try {
+        const s = parseShard(r.summary!['shard'] as string);
+        ns.add(s.n);
+        parts.set(s.k, [...(parts.get(s.k) ?? []), r.name]);
+      } catch {
+        this.problem(r.name, r.summaryLine, 'shard-mismatch', `the summary's shard ${JSON.stringify(r.summary!['shard'])} is not K/N`);
+      }
+    }
+    const untagged = this.reports.filter((r) => r.summary && !tagged.includes(r)).map((r) => r.name);
+    if (untagged.length) this.problem('(merge)', 0, 'shard-mismatch', `some reports are shards and some are not: ${untagged.join(', ')}`);
+    if (ns.size !== 1) {
+      this.problem('(merge)', 0, 'shard-mismatch', `the shards were cut with different N: ${[...ns].sort((a, b) => a - b).join(', ')}; run every part with the same --shard K/N`);
+      return undefined;
+    }
+    const n = [...ns][0]!;
+    for (const [k, names] of parts) {
+      if (names.length > 1) this.problem('(merge)', 0, 'shard-twice', `part ${k}/${n} is in ${names.length} reports: ${names.join(', ')}`);
+    }
+    const lacking: number[] = [];
+    for (let k = 1; k <= n; k++) if (!parts.has(k)) lacking.push(k);
+    if (lacking.length) {
+      const shown = lacking.length > 20 ? `${lacking.slice(0, 20).join(', ')}, ... (${lacking.length} in all)` : lacking.join(', ');
+      this.problem('(merge)', 0, 'shard-missing', `no report for part${lacking.length === 1 ? '' : 's'} ${shown} of ${n}: run ${lacking.length === 1 ? 'it' : 'them'} (or add the report)`);
+    }
+    return n;
+  }
+}
+
+const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error'];
+function statusOrder(s: string): number {
+  const i = ORDER.indexOf(s);
+  return i < 0 ? ORDER.length : i;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Merges whole reports held in memory: [name, bytes] pairs. */
+export function mergeReports(reports: Iterable<[string, Uint8Array]>): MergedReport {
+  const m = new ReportMerger();
+  for (const [name, bytes] of reports) {
+    const r = m.report(name);
+    r.push(bytes);
+    r.end();
+  }
+  return m.result();
+}
+
+/** The merged summary as the last line of a --json report. */
+export function mergedSummaryLine(m: MergedReport): string {
+  return JSON.stringify({ summary: m.summary });
+}
+
+/** Problems as `REPORT: LINE: message` (line 0: `REPORT: message`), errors before warnings. */
+export function reportProblemLines(m: MergedReport): string[] {
+  const sorted = [...m.problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  return sorted.map((p) => `${p.severity === 'warning' ? 'warning: ' : ''}${p.line > 0 ? `${p.report}: ${p.line}` : p.report}: ${p.message}`);
+}
