@@ -20,7 +20,7 @@ import { PlanError, type Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
 import { StreamEncoder } from '../stream/encoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
-import { drain, openPayload, payloadMemory, readEnvelope, readTrailer, sealFile, sealMemory, startDigest, type DigestCursor, type Envelope } from './pipeline.js';
+import { DigestCursor, drain, openPayload, payloadMemory, readEnvelope, readTrailer, sealFile, sealMemory, type Envelope } from './pipeline.js';
 import { describeIoError, failure, type FileResult } from './results.js';
 
 export interface WriteOptions {
@@ -137,8 +137,7 @@ class Held {
   shared?: string;
   constructor(private readonly run: RunContext) {}
   async close(): Promise<void> {
-    this.digest?.stop();
-    await this.digest?.result.catch(() => undefined); // no read in flight once the file is closed
+    await this.digest?.stop(); // no read in flight once the file is closed
     this.out?.discard();
     this.src?.close();
     if (this.env?.whole) this.run.buffers.give(this.env.whole.buffer as ArrayBuffer);
@@ -155,7 +154,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
   try {
     const src = (h.src = open(input));
     const env = (h.env = await readEnvelope(src, run)); // steps 1-5
-    h.digest = startDigest(env, run); // runs while the key is derived
+    h.digest = new DigestCursor(env, run); // reads on its own while the key is derived
     const keys = await unlock(env.header, run); // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
     const expected = parseTrailer(await readTrailer(env)); // step 8
@@ -163,7 +162,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
     const dir = outputDir(p, run);
     h.shared = sharedFolder(dir, run);
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
-    bytes = await drain(openPayload(env, layout, keys.payloadKey, run), out, env.whole !== null, run); // step 10
+    bytes = await drain(openPayload(env, layout, keys.payloadKey, h.digest, run), out, env.whole !== null, run); // step 10
     const digestOk = constantTimeEqual(await h.digest.result, expected); // step 11: a warning only
     checkInterrupted(run);
     await out.commit(opt.force); // step 12
@@ -189,13 +188,13 @@ export async function verifyFile(input: Input, run: RunContext): Promise<FileRes
   try {
     const src = (h.src = open(input));
     const env = (h.env = await readEnvelope(src, run)); // steps 1-5
-    h.digest = startDigest(env, run);
+    h.digest = new DigestCursor(env, run);
     const keys = run.keys ? await unlock(env.header, run) : null; // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
     const expected = parseTrailer(await readTrailer(env)); // step 8
     if (keys) { // step 10
       h.release = await run.memory.acquire(payloadMemory(env, layout, run));
-      await drain(openPayload(env, layout, keys.payloadKey, run), null, false, run);
+      await drain(openPayload(env, layout, keys.payloadKey, h.digest, run), null, false, run);
     } else {
       run.progress(env.size);
     }

@@ -2,7 +2,8 @@
 // 7-12, and sealing in reverse). Read this file top to bottom to follow a block:
 //
 //   1. the header is read (a small file is read whole, at once, synchronously);
-//   2. the content digest starts at once on its own cursor, so it runs while the KDF does;
+//   2. the content digest starts at once, reading on its own while the KDF runs, then takes
+//      its bytes from the payload's blocks (the file is read once);
 //   3. blocks of whole sealed chunks (about 1 MiB) are read ahead, each into its own buffer;
 //   4. each block is opened in place by the chunk walk (stream/chunks.ts), on the calling
 //      thread or on a worker thread, as the backend's `threads` capability allows;
@@ -14,6 +15,7 @@
 // Encryption runs the same stages the other way: plaintext blocks laid out for sealing in
 // place, sealed (possibly on workers), hashed in order for the trailer, and written.
 
+import type { Hash } from '../crypto/backend.js';
 import { HEADER_LEN, TAG_LEN, TRAILER_LEN, type SuiteId } from '../format/constants.js';
 import { chunkSize, parseHeader, type Header } from '../format/header.js';
 import { encodeTrailer, type Layout } from '../format/layout.js';
@@ -61,40 +63,73 @@ export async function readTrailer(env: Envelope): Promise<Uint8Array> {
 
 // ---------------------------------------------------------------- 2. the content digest
 
-export interface DigestCursor {
-  /** SHA-256 of every byte before the trailer. */
-  readonly result: Promise<Uint8Array>;
-  /** Stops reading (the file failed otherwise); `result` then rejects or resolves, never hangs. */
-  stop(): void;
-}
-
 /**
- * Hashes [0, size - 40) on the calling thread: at once for a small file, else block by block
- * with the next read under way, starting now, so that it overlaps the key derivation.
+ * SHA-256 of [0, size - 40), in order, on the calling thread. It starts at once and reads the
+ * file on its own while the key is derived; once the payload's blocks are read (step 3), it
+ * hashes those instead, so the file is read once: a block is offered to it before it is opened
+ * in place. A small file is hashed at once from memory.
  */
-export function startDigest(env: Envelope, run: RunContext): DigestCursor {
-  const hash = run.backend.sha256();
-  const end = env.size - TRAILER_LEN;
-  if (env.whole) {
-    hash.update(env.whole.subarray(0, end));
-    return { result: Promise.resolve(hash.digest()), stop: () => {} };
+export class DigestCursor {
+  private readonly hash: Hash;
+  private readonly end: number;
+  private position = 0;
+  private fed = false; // the payload's blocks feed it now; its own reading has stopped
+  private stopped = false;
+  private done!: (digest: Uint8Array) => void;
+  private failed!: (e: unknown) => void;
+  /** Resolves with the digest once every byte before the trailer was hashed. */
+  readonly result = new Promise<Uint8Array>((resolve, reject) => {
+    this.done = resolve;
+    this.failed = reject;
+  });
+
+  constructor(private readonly env: Envelope, run: RunContext) {
+    this.hash = run.backend.sha256();
+    this.end = env.size - TRAILER_LEN;
+    this.result.catch(() => undefined); // awaited later, or abandoned with the file
+    if (env.whole) this.feed(0, env.whole.subarray(0, this.end));
+    else this.readAhead().catch((e: unknown) => this.failed(e));
   }
-  let stopped = false;
-  const result = (async () => {
+
+  /** Bytes at file offset `pos`, in file order; what was hashed already is skipped. */
+  feed(pos: number, bytes: Uint8Array): void {
+    this.fed = true;
+    if (pos > this.position) this.take(this.env.header.raw.subarray(this.position, pos)); // only the header can lie between
+    const from = Math.max(0, this.position - pos);
+    if (from < bytes.length) this.take(bytes.subarray(from, Math.min(bytes.length, this.end - pos)));
+  }
+
+  /** The file failed otherwise: stop reading (result then never resolves; nothing waits on it). */
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.reading;
+  }
+
+  private reading: Promise<void> = Promise.resolve();
+
+  private take(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    this.position += bytes.length;
+    if (this.position === this.end) this.done(this.hash.digest());
+  }
+
+  private async readAhead(): Promise<void> {
     const bufs = [new Uint8Array(HASH_BLOCK), new Uint8Array(HASH_BLOCK)];
-    const read = (pos: number, k: number) => env.src.readExactly(bufs[k]!.subarray(0, Math.min(HASH_BLOCK, end - pos)), pos);
-    let next: Promise<Uint8Array> | null = end > 0 ? read(0, 0) : null;
-    for (let pos = 0, k = 0; next; k ^= 1) {
-      const data = await next;
-      pos += data.length;
-      next = pos < end && !stopped ? read(pos, k ^ 1) : null;
-      if (stopped) throw new Error('digest stopped');
-      hash.update(data);
+    const read = (pos: number, k: number): Promise<Uint8Array> => {
+      const p = this.env.src.readExactly(bufs[k]!.subarray(0, Math.min(HASH_BLOCK, this.end - pos)), pos);
+      this.reading = p.then(() => undefined, () => undefined);
+      return p;
+    };
+    if (this.end === 0) return this.take(new Uint8Array(0));
+    let next: Promise<Uint8Array> | null = read(0, 0);
+    for (let k = 0; next;) {
+      const data: Uint8Array = await next;
+      if (this.fed || this.stopped) return; // the payload's blocks took over, or the file failed
+      const pos = this.position;
+      next = pos + data.length < this.end ? read(pos + data.length, (k ^= 1)) : null;
+      this.take(data);
     }
-    return hash.digest();
-  })();
-  result.catch(() => undefined); // awaited later, or abandoned with the file
-  return { result, stop: () => { stopped = true; } };
+  }
 }
 
 // ---------------------------------------------------------------- 3. blocks from the disk
@@ -221,11 +256,20 @@ export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, dept
   }
 }
 
-/** Step 10 for an envelope of known size whose keys matched (step 6) and layout passed (7, 8). */
-export function openPayload(env: Envelope, layout: Layout, payloadKey: Uint8Array, run: RunContext): AsyncGenerator<Plain> {
+/**
+ * Step 10 for an envelope of known size whose keys matched (step 6) and layout passed (7, 8).
+ * Each block is offered to the digest before it is opened in place.
+ */
+export function openPayload(env: Envelope, layout: Layout, payloadKey: Uint8Array, digest: DigestCursor, run: RunContext): AsyncGenerator<Plain> {
   const C = chunkSize(env.header);
   const work = workFor(run, env.header.suite, payloadKey, C, layout.payloadLen);
-  return openBlocks(sealedBlocks(env, layout, run), work, depthFor(run, blockBytes(layout.sealedChunk)), C, run);
+  async function* hashed(): AsyncGenerator<Block> {
+    for await (const b of sealedBlocks(env, layout, run)) {
+      digest.feed(HEADER_LEN + b.first * layout.sealedChunk, b.bytes);
+      yield b;
+    }
+  }
+  return openBlocks(hashed(), work, depthFor(run, blockBytes(layout.sealedChunk)), C, run);
 }
 
 /** Step 10 for a stream (engine/stdio.ts): its blocks come from the stream framer. */
