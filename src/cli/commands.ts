@@ -16,6 +16,7 @@ import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions }
 import { inspectFile, type InspectResult } from '../engine/inspect.js';
 import { failure, type FileResult } from '../engine/results.js';
 import { PlanError, planOutput, type Direction, type Planned } from '../fsops/plan.js';
+import { OutputDir } from '../fsops/dirs.js';
 import { walk, type Found } from '../fsops/walk.js';
 import { UsageError } from './errors.js';
 import { getPassword } from './password.js';
@@ -110,6 +111,7 @@ async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Fo
     await runAll(items, a.jobs ?? availableParallelism(), ctx, perFile, (r) => rep.file(r));
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
+    await OutputDir.flushAll(ctx.dirs.values());
     rep.summary({ interrupted: true }, 'interrupted');
     process.stderr.write('aenv: interrupted: finished files stay; the unfinished ones left nothing\n');
     return 130;
@@ -117,6 +119,8 @@ async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Fo
     stop();
     await ctx.pool?.close();
   }
+  // The names committed in the run's output folders are made durable once per folder, here.
+  await OutputDir.flushAll(ctx.dirs.values());
   return -1;
 }
 

@@ -13,8 +13,8 @@ import { chunkSize, constantTimeEqual, type Header } from '../format/header.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
-import { AtomicOutput, ExistsError, fsyncDir, removeStaleTemps } from '../fsops/atomic.js';
-import { OutputDir } from '../fsops/dirs.js';
+import { AtomicOutput, ExistsError, removeStaleTemps } from '../fsops/atomic.js';
+import { fsyncDir, OutputDir } from '../fsops/dirs.js';
 import { InputFile, type FileId } from '../fsops/input.js';
 import { PlanError, type Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
@@ -165,7 +165,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
     bytes = await drain(openPayload(env, layout, keys.payloadKey, h.digest, run), out, env.whole !== null, run); // step 10
     const digestOk = constantTimeEqual(await h.digest.result, expected); // step 11: a warning only
     checkInterrupted(run);
-    await out.commit(opt.force); // step 12
+    await out.commit(opt.force, opt.removeSource); // step 12
     h.out = undefined;
     if (opt.removeSource) await removeSource(src);
     return {
@@ -251,7 +251,7 @@ export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, r
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
     const chunks = await sealFile(src, { suite: s.suite, chunkSize: 2 ** s.chunkLog2, header, payloadKey }, out, run);
     checkInterrupted(run);
-    await out.commit(opt.force);
+    await out.commit(opt.force, opt.removeSource);
     h.out = undefined;
     if (opt.removeSource) await removeSource(src);
     return {

@@ -11,7 +11,6 @@
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { OutputDir } from './dirs.js';
 import { tampered } from './dirs.js';
@@ -24,8 +23,10 @@ export function isTempName(name: string): boolean {
   return TEMP_RE.test(name);
 }
 
+const PID = process.pid;
+
 export function tempName(): string {
-  return `.aenv-${process.pid}-${randomBytes(8).toString('hex')}.partial`;
+  return `.aenv-${PID}-${randomBytes(8).toString('hex')}.partial`;
 }
 
 export class ExistsError extends Error {
@@ -41,8 +42,12 @@ function sameFile(a: fs.Stats | null, b: fs.Stats): boolean {
   return a !== null && a.isFile() && a.dev === b.dev && a.ino === b.ino;
 }
 
+/** Outputs up to this size are flushed with a direct call (see commit). */
+const SMALL = 1 << 20;
+
 export class AtomicOutput {
   private open = true;
+  private written = 0;
   private constructor(readonly dir: OutputDir, readonly tempPath: string, readonly finalPath: string,
     private readonly fd: number, private readonly id: fs.Stats) {}
 
@@ -60,7 +65,6 @@ export class AtomicOutput {
       const out = new AtomicOutput(dir, tmp, path.join(dir.path, name), fd, fs.fstatSync(fd));
       try {
         dir.verify(); // the folder may have been swapped for a link just before the create
-        out.checkTemp();
       } catch (e) {
         out.discard();
         throw e;
@@ -71,6 +75,7 @@ export class AtomicOutput {
 
   /** Writes all of `bufs` at the current end of the file. */
   async write(bufs: readonly Uint8Array[]): Promise<void> {
+    for (const b of bufs) this.written += b.length;
     let rest = bufs.filter((b) => b.length > 0);
     while (rest.length) {
       const n = await new Promise<number>((resolve, reject) =>
@@ -80,18 +85,24 @@ export class AtomicOutput {
   }
 
   writeSync(bufs: readonly Uint8Array[]): void {
+    for (const b of bufs) this.written += b.length;
     let rest = bufs.filter((b) => b.length > 0);
     while (rest.length) rest = advance(rest, fs.writevSync(this.fd, rest as Uint8Array[]));
   }
 
   /**
    * Flushes the data, then gives it the final name (replacing an existing file only when
-   * `replace`), checks the name points to this file, and flushes the folder. Throws ExistsError
-   * when the name exists and replacing was not asked for, ETAMPERED when the folder or a name
-   * was changed under aenv's feet (then nothing of aenv's is left under the final name).
+   * `replace`) and checks the name points to this file. The folder (the name itself) is flushed
+   * now when `durableName` (--remove-source deletes the input next), else marked for
+   * OutputDir.flushAll() at the end of the run: the data is on disk before its name exists
+   * either way. Throws ExistsError when the name exists and replacing was not asked for,
+   * ETAMPERED when the folder or a name was changed under aenv's feet (then nothing of aenv's
+   * is left under the final name).
    */
-  async commit(replace: boolean): Promise<void> {
-    await new Promise<void>((resolve, reject) => fs.fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+  async commit(replace: boolean, durableName: boolean): Promise<void> {
+    // A small file's flush is one quick call: a thread-pool round trip would cost more than it.
+    if (this.written <= SMALL) fs.fsyncSync(this.fd);
+    else await new Promise<void>((resolve, reject) => fs.fsync(this.fd, (err) => (err ? reject(err) : resolve())));
     this.dir.verify();
     this.checkTemp();
     if (replace) {
@@ -121,7 +132,8 @@ export class AtomicOutput {
     }
     if (!replace && sameFile(lstatOrNull(this.tempPath), this.id)) fs.unlinkSync(this.tempPath);
     this.closeFd();
-    await fsyncDir(this.dir);
+    if (durableName) await this.dir.flush();
+    else this.dir.dirty = true;
   }
 
   /** Truncates (the plaintext is gone wherever the name went), closes, and removes the temp name if it is still this file. Never throws. */
@@ -162,23 +174,6 @@ function advance(bufs: Uint8Array[], n: number): Uint8Array[] {
   const rest = bufs.slice(i);
   if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
   return rest;
-}
-
-/** Flushes a folder's entries (a link, rename or unlink in it is durable after this). */
-export async function fsyncDir(dir: OutputDir | string): Promise<void> {
-  const p = typeof dir === 'string' ? dir : dir.path;
-  let fh: fsp.FileHandle | undefined;
-  try {
-    fh = await fsp.open(p, fs.constants.O_RDONLY | (fs.constants.O_DIRECTORY ?? 0));
-    if (typeof dir !== 'string' && !dir.isThis(await fh.stat())) throw tampered(`the folder ${p} was replaced while aenv worked`);
-    await fh.sync();
-  } catch (e) {
-    // Some platforms and file systems cannot open or flush a folder; nothing more can be done.
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (!['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'ENOTSUP', 'EBADF'].includes(code)) throw e;
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
 }
 
 function alive(pid: number): boolean {

@@ -20,6 +20,9 @@ interface Step {
 const LINK_HINT = 'the output folder holds a symbolic link or a file where a folder belongs; remove it or choose another -o DIR';
 
 export class OutputDir {
+  /** Names were committed here and the folder has not been flushed since. */
+  dirty = false;
+
   private constructor(
     /** The folder's real path, used for every write into it. */
     readonly path: string,
@@ -82,10 +85,15 @@ export class OutputDir {
     }
   }
 
-  /** Whether `st` (an fstat of a folder aenv opened) is this folder. */
-  isThis(st: fs.Stats): boolean {
-    const last = this.steps[this.steps.length - 1]!;
-    return st.dev === last.dev && st.ino === last.ino;
+  /** Flushes the folder's entries, so the names committed in it are durable. */
+  async flush(): Promise<void> {
+    this.dirty = false;
+    await fsyncDir(this.path);
+  }
+
+  /** Flushes every folder with names committed since its last flush (at the end of a run). */
+  static async flushAll(dirs: Iterable<OutputDir>): Promise<void> {
+    for (const d of dirs) if (d.dirty) await d.flush();
   }
 }
 
@@ -95,4 +103,20 @@ function step(p: string, st: fs.Stats): Step & { mode: number } {
 
 export function tampered(what: string): NodeJS.ErrnoException {
   return ioError('ETAMPERED', `${what}; nothing was committed`);
+}
+
+/** Flushes a folder's entries (a link, rename or unlink in it is durable after this). */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | (fs.constants.O_DIRECTORY ?? 0));
+    const f = fd;
+    await new Promise<void>((resolve, reject) => fs.fsync(f, (err) => (err ? reject(err) : resolve())));
+  } catch (e) {
+    // Some platforms and file systems cannot open or flush a folder; nothing more can be done.
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (!['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'ENOTSUP', 'EBADF'].includes(code)) throw e;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
