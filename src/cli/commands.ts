@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { BackendName } from '../crypto/backend.js';
+import type { Backend, BackendName } from '../crypto/backend.js';
 import { loadBackend } from '../crypto/load.js';
 import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, SUITE_CHACHA20_POLY1305, type KdfId, type SuiteId } from '../format/constants.js';
@@ -19,12 +19,14 @@ import { PlanError, planOutput, type Direction, type Planned } from '../fsops/pl
 import { OutputDir } from '../fsops/dirs.js';
 import { walk, type Found } from '../fsops/walk.js';
 import { UsageError } from './errors.js';
-import { getPassword } from './password.js';
+import { getPassword, PASSWORD_ENV, readPasswordList, type Passwords } from './password.js';
 import { colorWanted, Reporter } from './report.js';
 import { showPath } from './text.js';
 
 export interface CommonArgs {
   paths: string[];
+  passwordList?: string | undefined;
+  kdfBudget?: number | undefined;
   json: boolean;
   quiet: boolean;
   jobs?: number | undefined;
@@ -76,6 +78,28 @@ async function collect(a: CommonArgs, accept: (name: string) => boolean, what: s
   }
   const hint = 'check that the PATH exists and is readable (permissions, a mount that went away)';
   return { files, problems: problems.map((p) => ({ path: p.path, status: 'io-error', bytes: 0, detail: p.message, hint })) };
+}
+
+/**
+ * The run's passwords: a --password-list (which combines with no other source), or the one
+ * password of the usual sources (null when there is none).
+ */
+export async function passwordsFor(a: CommonArgs & { passwordPrompt?: boolean }, one: () => Promise<string | null>): Promise<Passwords | null> {
+  if (a.passwordList === undefined) {
+    const pw = await one();
+    return pw === null ? null : { bytes: [passwordBytes(pw)], lines: null };
+  }
+  const clash = a.passwordFile !== undefined ? '--password-file' : process.env[PASSWORD_ENV] !== undefined ? PASSWORD_ENV : a.passwordPrompt ? '--password-prompt' : null;
+  if (clash) {
+    throw new UsageError(`--password-list combines with no other password source, and ${clash} is given too`,
+      clash === PASSWORD_ENV ? `unset ${PASSWORD_ENV} for this run, or put its password into the list` : `drop ${clash}, or put its password into the list`);
+  }
+  return readPasswordList(a.passwordList);
+}
+
+/** The run's key cache for `pws`, within --kdf-budget. */
+export function keyCacheFor(backend: Backend, pws: Passwords, a: CommonArgs): KeyCache {
+  return new KeyCache(backend, pws.bytes, (a.kdfBudget ?? Infinity) * 1000);
 }
 
 async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): Promise<string> {
@@ -180,10 +204,11 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
     }
   }
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
-  const pw = await passwordOrUsage(a, false, 'decrypt');
+  const pws = (await passwordsFor(a, () => passwordOrUsage(a, false, 'decrypt')))!;
   const backend = await loadBackend(a.backend);
   const rep = reporter(a, 'decrypt');
-  const ctx = newContext(backend, new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
+  const ctx = newContext(backend, keyCacheFor(backend, pws, a), (n) => rep.progress(n));
+  ctx.passwordLines = rep.passwordLines = pws.lines;
   const plans = await planAll(a, files, 'decrypt');
   const opt = writeOptions(a);
   const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
@@ -197,11 +222,15 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
 
 export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Promise<number> {
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
-  const pw = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
-  if (a.passwordPrompt && pw === null) throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
+  const pw = await passwordsFor(a, async () => {
+    const one = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
+    if (a.passwordPrompt && one === null) throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
+    return one;
+  });
   const backend = await loadBackend(a.backend);
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
-  const ctx = newContext(backend, pw === null ? null : new KeyCache(backend, passwordBytes(pw)), (n) => rep.progress(n));
+  const ctx = newContext(backend, pw === null ? null : keyCacheFor(backend, pw, a), (n) => rep.progress(n));
+  ctx.passwordLines = rep.passwordLines = pw?.lines ?? null;
   const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f, fctx));
   if (code >= 0) return code;
   const kind = pw === null ? 'passwordless' : 'keyed';

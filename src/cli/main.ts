@@ -43,11 +43,14 @@ function withOptions<T>(y: Argv<T>, name: string): Argv<T> {
   return a;
 }
 
-function checkArgs(a: { paths?: string[] | undefined; jobs?: number | undefined; extension: string }, verb: string): void {
+function checkArgs(a: { paths?: string[] | undefined; jobs?: number | undefined; extension: string; kdfBudget?: unknown }, verb: string): void {
   if (!a.paths || a.paths.length === 0) throw new UsageError(`${verb} needs at least one PATH`, `aenv ${verb} --help`);
   if (a.paths.includes('-') && a.paths.length > 1) throw new UsageError('- (standard input) must be the only PATH', 'stream one envelope with `decrypt - < FILE`; give files and folders in another run');
   if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256)) throw new UsageError('--jobs takes a whole number from 1 to 256', 'e.g. --jobs 4 (default: the number of CPUs)');
   if (a.extension === '' || a.extension.includes('/')) throw new UsageError('--extension must be a non-empty name ending such as .aspera-env', 'e.g. --extension .enc');
+  if (a.kdfBudget !== undefined && !(typeof a.kdfBudget === 'number' && a.kdfBudget > 0)) {
+    throw new UsageError('--kdf-budget takes a number of seconds greater than 0', 'e.g. --kdf-budget 60 (default 600)');
+  }
 }
 
 // yargs drops a bare `-` and puts everything after `--` into `_`, not into PATH...: so `-` is

@@ -38,6 +38,12 @@ const COMMON: readonly OptionSpec[] = [
   { name: 'backend', type: 'string', choices: ['node', 'noble'], default: 'node', describe: 'crypto implementation: node (OpenSSL) or noble (pure JS)' },
 ];
 
+/** decrypt and verify: several passwords, and the cap on the run's key derivations. */
+const OPENING: readonly OptionSpec[] = [
+  { name: 'password-list', type: 'string', arg: 'FILE', complete: 'file', describe: 'try every password of FILE (one per line) on each file; rows name the line that opened it' },
+  { name: 'kdf-budget', type: 'number', arg: 'SECONDS', default: 600, describe: 'stop starting key derivations once they took this long in all (hostile headers); the rest fail as unsupported' },
+];
+
 const WRITING: readonly OptionSpec[] = [
   ...COMMON,
   { name: 'output', alias: 'o', type: 'string', arg: 'DIR', complete: 'dir', describe: 'write outputs under DIR, mirroring folder PATHs (default: beside each input)' },
@@ -50,12 +56,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'decrypt', args: '[paths..]', argsText: 'PATH...',
     summary: 'decrypt envelopes (files or whole trees); - for stdin to stdout',
-    options: WRITING,
+    options: [...WRITING, ...OPENING],
   },
   {
     name: 'verify', args: '[paths..]', argsText: 'PATH...',
     summary: 'check envelopes: keyed with a password, else structure and digest only',
-    options: [...COMMON, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }],
+    options: [...COMMON, ...OPENING, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }],
   },
   {
     name: 'encrypt', args: '[paths..]', argsText: 'PATH...',

@@ -1,9 +1,11 @@
 // Where the password comes from (shared/CLI.md "Password"), in this order: --password-file
 // (its first line, without the line ending), ASPERA_SCP_FILEPASS, then a prompt without echo
-// when standard input is a terminal. Never from a flag's value; never printed or logged.
+// when standard input is a terminal; or, for decrypt and verify, a whole list of them
+// (--password-list), which combines with no other source. Never from a flag's value; never
+// printed or logged: reports name a list's passwords by their line numbers only.
 
 import { promises as fsp, readFileSync } from 'node:fs';
-import { passwordFromBytes, PasswordError } from '../crypto/keys.js';
+import { passwordBytes, passwordFromBytes, PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
 import { UsageError } from './errors.js';
 
@@ -17,6 +19,49 @@ export interface PasswordSources {
   confirm: boolean;
   /** Whether standard input is free for a prompt (not the data of `-`). */
   stdinFree: boolean;
+}
+
+/** The passwords of a run: one, or a list's (then with the list's line number of each). */
+export interface Passwords {
+  bytes: Uint8Array[];
+  lines: number[] | null;
+}
+
+/**
+ * The passwords of --password-list FILE: one per line (LF or CRLF), blank lines ignored, each
+ * line strictly UTF-8 and NFC-normalized like every password; a password listed twice is
+ * tried once, under its first line.
+ */
+export async function readPasswordList(file: string): Promise<Passwords> {
+  let all: Buffer;
+  try {
+    all = await fsp.readFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read the password list ${file} (${(e as NodeJS.ErrnoException).code ?? e})`, 'check the path given to --password-list');
+  }
+  const out: Passwords = { bytes: [], lines: [] };
+  const seen = new Set<string>();
+  let line = 0;
+  for (let start = 0; start < all.length; line++) {
+    let end = all.indexOf(0x0a, start);
+    if (end < 0) end = all.length;
+    const raw = firstLine(all.subarray(start, end === all.length ? end : end + 1));
+    start = end + 1;
+    if (raw.length === 0) continue;
+    let pw: Uint8Array;
+    try {
+      pw = passwordBytes(passwordFromBytes(raw));
+    } catch (e) {
+      throw new UsageError(`line ${line + 1} of the password list ${file}: ${(e as Error).message}`, 'save the list as UTF-8 text, one password per line');
+    }
+    const id = Buffer.from(pw).toString('base64');
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.bytes.push(pw);
+    out.lines!.push(line + 1);
+  }
+  if (out.bytes.length === 0) throw new UsageError(`the password list ${file} holds no password`, 'one password per line; blank lines are ignored');
+  return out;
 }
 
 /** The first line of a password file, without its line ending. */

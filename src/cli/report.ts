@@ -33,6 +33,9 @@ export function sharedFolderWarning(folder: string): string {
 export class Reporter {
   readonly counts = new Map<Status, number>();
   bytes = 0;
+  /** With --password-list: its line numbers, and how many files each opened. */
+  passwordLines: number[] | null = null;
+  private readonly byPassword = new Map<number, number>();
   private readonly started = process.hrtime.bigint();
   private readonly bar: Progress | null;
 
@@ -62,6 +65,7 @@ export class Reporter {
   file(r: FileResult): void {
     this.counts.set(r.status, (this.counts.get(r.status) ?? 0) + 1);
     this.bytes += r.bytes;
+    if (r.password !== undefined) this.byPassword.set(r.password, (this.byPassword.get(r.password) ?? 0) + 1);
     this.bar?.fileDone();
     if (this.o.json) {
       this.bar?.clear();
@@ -69,6 +73,7 @@ export class Reporter {
       if (r.output !== undefined) row['output'] = r.output;
       Object.assign(row, { status: r.status, bytes: r.bytes, detail: r.detail });
       if (r.chunk !== undefined) Object.assign(row, { chunk: r.chunk, offset: r.offset });
+      if (r.password !== undefined) row['password'] = r.password;
       const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
       if (warnings.length) row['warning'] = warnings.join('; ');
       this.o.out.write(JSON.stringify(row) + '\n');
@@ -84,10 +89,11 @@ export class Reporter {
     const fail = isFailure(r.status);
     const tag = this.paint(r.status, r.status.padEnd(14), fail ? this.o.color.err : this.o.color.out);
     const lines: string[] = [];
+    const pw = r.password !== undefined ? `, password #${r.password}` : '';
     if (r.status === 'ok' && r.output !== undefined) {
-      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)})`);
+      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)}${pw})`);
     } else if (r.status === 'ok') {
-      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
+      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}${pw ? ` (${pw.slice(2)})` : ''}`);
     } else {
       lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
     }
@@ -105,9 +111,11 @@ export class Reporter {
     const ok = this.counts.get('ok') ?? 0;
     const skipped = this.counts.get('skipped') ?? 0;
     const failed = this.failed;
+    const perPassword = this.passwordLines?.map((line) => [line, this.byPassword.get(line) ?? 0] as const) ?? null;
     if (this.o.json) {
       const byStatus = Object.fromEntries(STATUSES.filter((s) => this.counts.has(s)).map((s) => [s, this.counts.get(s)]));
-      this.o.out.write(JSON.stringify({ summary: { ok, failed, skipped, bytes: this.bytes, seconds: secs, by_status: byStatus, ...extra } }) + '\n');
+      const passwords = perPassword ? { passwords: Object.fromEntries(perPassword.map(([l, n]) => [String(l), n])) } : {};
+      this.o.out.write(JSON.stringify({ summary: { ok, failed, skipped, bytes: this.bytes, seconds: secs, by_status: byStatus, ...passwords, ...extra } }) + '\n');
       return failed;
     }
     if (this.o.quiet) return failed;
@@ -115,7 +123,9 @@ export class Reporter {
     const rows = STATUSES.filter((s) => this.counts.has(s)).map((s) => `  ${this.paint(s, s.padEnd(15), this.o.color.err)}${String(this.counts.get(s)).padStart(8)}`);
     const head = `${this.o.verb}: ${total} file${total === 1 ? '' : 's'}, ${bytesText(this.bytes)} in ${secs.toFixed(2)} s (${rateText(this.bytes, secs)})`;
     const tail = failed ? `${failed} failed` : 'all ok';
-    this.o.err.write([head, ...rows, `  ${tail}${note ? `; ${note}` : ''}`].join('\n') + '\n');
+    // Every line of the list, so a password that opened nothing is visible too.
+    const pwRows = (perPassword ?? []).map(([l, n]) => `  ${`password #${l}`.padEnd(15)}${String(n).padStart(8)}${n === 0 ? '  (opened nothing)' : ''}`);
+    this.o.err.write([head, ...rows, ...pwRows, `  ${tail}${note ? `; ${note}` : ''}`].join('\n') + '\n');
     return failed;
   }
 

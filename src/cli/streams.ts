@@ -2,12 +2,12 @@
 // on standard error, exit 1 when the stream proves truncated or damaged.
 
 import { loadBackend } from '../crypto/load.js';
-import { KeyCache, passwordBytes } from '../crypto/keys.js';
+import { passwordBytes } from '../crypto/keys.js';
 import { newContext } from '../engine/context.js';
 import { DIGEST_WARNING } from '../engine/files.js';
 import { decryptStream, encryptStream } from '../engine/stdio.js';
 import { failure, isFailure } from '../engine/results.js';
-import { sealingFor, type EncryptArgs, type WriteArgs } from './commands.js';
+import { keyCacheFor, passwordsFor, sealingFor, type EncryptArgs, type WriteArgs } from './commands.js';
 import { UsageError } from './errors.js';
 import { getPassword } from './password.js';
 import { HINTS } from './statuses.js';
@@ -34,10 +34,11 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
   if (verb === 'encrypt' && process.stdout.isTTY) {
     throw new UsageError('refusing to write a binary envelope to a terminal', 'redirect standard output to a file or a pipe');
   }
-  const pw = await password(a, verb);
+  const pws = verb === 'encrypt' ? { bytes: [passwordBytes(await password(a, verb))], lines: null } : (await passwordsFor(a, () => password(a, verb)))!;
   const backend = await loadBackend(a.backend);
-  const keys = new KeyCache(backend, passwordBytes(pw));
+  const keys = keyCacheFor(backend, pws, a);
   const ctx = newContext(backend, keys);
+  ctx.passwordLines = pws.lines;
   // A stream leaves no file behind, and a read from an idle pipe or terminal would never see
   // the run's flag: SIGINT ends it at once. What was written is a verified prefix (decrypt)
   // or an envelope without its last chunk and trailer, which every decoder rejects (encrypt).
@@ -57,7 +58,8 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
       return 0;
     }
     const out = await decryptStream(process.stdin, process.stdout, ctx);
-    finish(a, { status: 'ok', bytes: out.bytes, detail: 'decrypted', ...(out.digestOk === false ? { warning: DIGEST_WARNING } : {}) });
+    const line = ctx.passwordLines && out.password !== undefined ? ctx.passwordLines[out.password] : undefined;
+    finish(a, { status: 'ok', bytes: out.bytes, detail: 'decrypted', ...(line !== undefined ? { password: line } : {}), ...(out.digestOk === false ? { warning: DIGEST_WARNING } : {}) });
     return 0;
   } catch (e) {
     if (ctx.interrupted) return 130;

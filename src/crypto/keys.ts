@@ -63,33 +63,61 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** The run's key-derivation time is used up (--kdf-budget): no further KDF is started. */
+export class KdfBudgetError extends Error {
+  constructor(readonly spentMs: number, readonly derivations: number) {
+    super(`key-derivation budget used up (${(spentMs / 1000).toFixed(1)} s on ${derivations} derivation${derivations === 1 ? '' : 's'}): not tried`);
+  }
+}
+
 /**
- * Master keys for one run. A batch sealed in one run shares a salt, so 10,000 files cost one
- * KDF. KDFs run one at a time (memory is bounded by the largest single one), and concurrent
- * requests for the same key wait for the same derivation.
+ * Master keys for one run, for one password or a list of them (`which` is the index in the
+ * list). A batch sealed in one run shares a salt, so 10,000 files cost one KDF per password.
+ * KDFs run one at a time (memory is bounded by the largest single one), concurrent requests
+ * for the same key wait for the same derivation, and once the derivations of the run have
+ * taken `budgetMs` of wall time, no new one starts (a list of passwords must not turn hostile
+ * headers, each asking for the costliest KDF the format allows, into hours of work).
  */
 export class KeyCache {
   private readonly keys = new Map<string, Promise<Uint8Array>>();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly pwId: string;
+  private readonly pwIds: string[];
+  private readonly passwords: Uint8Array[];
   /** How many derivations actually ran (for tests and reports). */
   derivations = 0;
+  /** Wall time spent in derivations so far. */
+  spentMs = 0;
 
-  constructor(private readonly backend: Backend, private readonly password: Uint8Array) {
+  constructor(private readonly backend: Backend, password: Uint8Array | readonly Uint8Array[], private readonly budgetMs = Infinity) {
+    this.passwords = password instanceof Uint8Array ? [password] : [...password];
+    if (this.passwords.length === 0) throw new PasswordError('no password');
     // The cache key includes the password (a digest of it), so a cache can never let one
     // password open files sealed under another.
-    const h = backend.sha256();
-    h.update(password);
-    this.pwId = hex(h.digest());
+    this.pwIds = this.passwords.map((pw) => {
+      const h = backend.sha256();
+      h.update(pw);
+      return hex(h.digest());
+    });
   }
 
-  master(params: KdfParams, salt: Uint8Array): Promise<Uint8Array> {
-    const id = `${this.pwId}:${params.kdf}:${params.p1}:${params.p2}:${params.p3}:${hex(salt)}`;
+  /** How many passwords this run tries. */
+  get size(): number {
+    return this.passwords.length;
+  }
+
+  master(params: KdfParams, salt: Uint8Array, which = 0): Promise<Uint8Array> {
+    const id = `${this.pwIds[which]}:${params.kdf}:${params.p1}:${params.p2}:${params.p3}:${hex(salt)}`;
     let p = this.keys.get(id);
     if (!p) {
-      p = this.queue.then(() => {
+      p = this.queue.then(async () => {
+        if (this.spentMs >= this.budgetMs) throw new KdfBudgetError(this.spentMs, this.derivations);
         this.derivations++;
-        return this.backend.kdf(this.password, salt, params);
+        const t0 = performance.now();
+        try {
+          return await this.backend.kdf(this.passwords[which]!, salt, params);
+        } finally {
+          this.spentMs += performance.now() - t0;
+        }
       });
       this.queue = p.catch(() => undefined);
       this.keys.set(id, p);

@@ -21,6 +21,8 @@ export const PAYLOAD_BUDGET = 64 * 1024 * 1024;
 export interface RunContext {
   backend: Backend;
   keys: KeyCache | null;
+  /** With --password-list: the list's line number of each password (the rows name these, never a password). */
+  passwordLines: number[] | null;
   /** Set by the SIGINT handler; every file checks it between blocks. */
   interrupted: boolean;
   /** Called with the number of input bytes just processed. */
@@ -44,7 +46,7 @@ export function poolSize(cores: number): number {
 
 export function newContext(backend: Backend, keys: KeyCache | null, progress: (n: number) => void = () => {}, workers?: number): RunContext {
   return {
-    backend, keys, interrupted: false, progress,
+    backend, keys, passwordLines: null, interrupted: false, progress,
     memory: new MemoryBudget(PAYLOAD_BUDGET),
     buffers: new BufferPool(PAYLOAD_BUDGET / 2),
     pool: backend.threads ? new ChunkPool(workers ?? poolSize(availableParallelism())) : null,

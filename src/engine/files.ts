@@ -39,13 +39,30 @@ function open(input: Input): InputFile {
   return typeof input === 'string' ? InputFile.open(input) : InputFile.open(input.path, input as FileId, input.followLink);
 }
 
-/** Step 6: the master key (from the run's cache) and the header MAC. */
-export async function unlock(header: Header, run: RunContext): Promise<FileKeys> {
-  if (!run.keys) throw new Error('no password');
-  const master = await run.keys.master(header.params, header.salt);
-  const keys = fileKeys(run.backend, master, header.fileNonce);
-  if (!headerMacMatches(run.backend, keys.headerKey, header)) throw new EnvelopeError('wrong-password', WRONG_PASSWORD_DETAIL);
-  return keys;
+/** The keys of a file whose header MAC matched, and which password of the run's list opened it (its index). */
+export interface Unlocked extends FileKeys {
+  password: number;
+}
+
+/**
+ * Step 6: the master key (from the run's cache) and the header MAC, for each password of the
+ * run in turn until one matches: at most one KDF per password and salt in the whole run.
+ */
+export async function unlock(header: Header, run: RunContext): Promise<Unlocked> {
+  const cache = run.keys;
+  if (!cache) throw new Error('no password');
+  for (let i = 0; i < cache.size; i++) {
+    const keys = fileKeys(run.backend, await cache.master(header.params, header.salt, i), header.fileNonce);
+    if (headerMacMatches(run.backend, keys.headerKey, header)) return { ...keys, password: i };
+  }
+  throw new EnvelopeError('wrong-password', cache.size === 1 ? WRONG_PASSWORD_DETAIL
+    : `no password of the list matches (${cache.size} tried): the header is intact but its MAC matches none of them (or the header was forged)`);
+}
+
+/** The row's `password` field: the list line that opened the file, when the run has a list. */
+function passwordField(run: RunContext, k: Unlocked | null): { password?: number } {
+  const line = k && run.passwordLines ? run.passwordLines[k.password] : undefined;
+  return line === undefined ? {} : { password: line };
 }
 
 /** The output folder, resolved once per run, cleaned of dead runs' temporary files once. */
@@ -171,6 +188,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
     return {
       path: name, output: p.output, status: 'ok', bytes,
       detail: `decrypted ${layout.chunks} chunk${layout.chunks === 1 ? '' : 's'}${opt.removeSource ? ', envelope removed' : ''}`,
+      ...passwordField(run, keys),
       ...(digestOk ? {} : { warning: DIGEST_WARNING }),
       ...(h.shared ? { sharedFolder: h.shared } : {}),
     };
@@ -205,7 +223,7 @@ export async function verifyFile(input: Input, run: RunContext): Promise<FileRes
     }
     const n = layout.chunks;
     return {
-      path: name, status: 'ok', bytes: env.size,
+      path: name, status: 'ok', bytes: env.size, ...passwordField(run, keys),
       detail: keys ? `${n === 1 ? 'its one chunk' : `all ${n} chunks`} authenticated and content digest matches` : 'structure and content digest match (no password: not authenticated)',
     };
   } catch (e) {

@@ -3,6 +3,7 @@
 // becomes a status with a one-line detail: envelope verdicts keep theirs, a refused replace is
 // `exists`, anything from the file system is `io-error`.
 
+import { KdfBudgetError } from '../crypto/keys.js';
 import { EnvelopeError, type EnvelopeStatus } from '../format/status.js';
 import { ExistsError } from '../fsops/atomic.js';
 import { PlanError } from '../fsops/plan.js';
@@ -33,6 +34,8 @@ export interface FileResult {
   hint?: string;
   chunk?: number;
   offset?: number;
+  /** With --password-list: the line of the password that opened the file. */
+  password?: number;
 }
 
 const IO_TEXT: Record<string, string> = {
@@ -80,6 +83,9 @@ export function failure(path: string, output: string | undefined, e: unknown): F
     };
   }
   if (e instanceof ExistsError) return { ...base, status: 'exists', detail: 'output already exists' };
+  if (e instanceof KdfBudgetError) {
+    return { ...base, status: 'unsupported', detail: e.message, hint: 'its key needs a new key derivation, and the run already spent its --kdf-budget on them; raise --kdf-budget if these envelopes are expected (each batch sealed in one run needs one per password), else check where they come from' };
+  }
   if (e instanceof PlanError) return { ...base, status: 'io-error', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   const code = (e as NodeJS.ErrnoException)?.code;
   const hint = code ? HINTS[code] : undefined;

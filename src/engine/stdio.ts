@@ -15,6 +15,8 @@ import { openStream } from './pipeline.js';
 export interface StreamOutcome {
   bytes: number;
   digestOk: boolean | null;
+  /** Which of the run's passwords opened it (its index). */
+  password?: number;
 }
 
 /** Writes `data` and resolves once the stream has taken it off aenv's hands (the buffer may then be reused). */
@@ -66,7 +68,7 @@ export async function decryptStream(input: Readable, output: Writable, run: RunC
     bytes += p.plaintext.length;
     run.progress(p.sealedBytes);
   }
-  return { bytes, digestOk };
+  return { bytes, digestOk, password: keys.password };
 }
 
 export async function encryptStream(input: Readable, output: Writable, run: RunContext, s: Sealing): Promise<StreamOutcome> {
