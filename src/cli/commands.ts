@@ -21,6 +21,7 @@ import { walk, type Found } from '../fsops/walk.js';
 import { UsageError } from './errors.js';
 import { getPassword, PASSWORD_ENV, readPasswordList, type Passwords } from './password.js';
 import { colorWanted, Reporter } from './report.js';
+import { VERSION } from '../version.js';
 import { showPath } from './text.js';
 
 export interface CommonArgs {
@@ -293,4 +294,16 @@ function inspectText(r: InspectResult): string {
   row('batch id', r.batch_id !== undefined ? `${r.batch_id} (salt prefix: files sealed in one run share it)` : undefined);
   row('content digest', r.content_digest);
   return lines.join('\n') + '\n';
+}
+
+/** `aenv selftest`: one line per check, then a summary; exit 0 when every check passed. */
+export async function runSelftest(): Promise<number> {
+  const { selftest } = await import('../selftest/run.js');
+  const t0 = performance.now();
+  const checks = await selftest((c) => {
+    process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name} (${Math.round(c.ms)} ms)${c.ok ? '' : `: ${c.detail}`}\n`);
+  });
+  const failed = checks.filter((c) => !c.ok).length;
+  process.stdout.write(`selftest: ${checks.length - failed} passed, ${failed} failed in ${((performance.now() - t0) / 1000).toFixed(2)} s (aenv ${VERSION}, node ${process.version}, ${process.platform}-${process.arch})\n`);
+  return failed ? 1 : 0;
 }

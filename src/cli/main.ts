@@ -6,7 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
 import { VERSION } from '../version.js';
-import { runDecrypt, runEncrypt, runInspect, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
+import { runDecrypt, runEncrypt, runInspect, runSelftest, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
 import { command } from './options.js';
 import { UsageError } from './errors.js';
 import { runStream } from './streams.js';
@@ -29,7 +29,7 @@ function parseSize(v: unknown): number {
 /** Adds a command's options from the table in options.ts (the one source of --help, man page, completions). */
 function withOptions<T>(y: Argv<T>, name: string): Argv<T> {
   const spec = command(name);
-  let a = y.positional('paths', { type: 'string', array: true, describe: name === 'inspect' ? 'envelope files' : 'files or folders (walked recursively)' }) as Argv<T>;
+  let a = spec.args === '' ? y : y.positional('paths', { type: 'string', array: true, describe: name === 'inspect' ? 'envelope files' : 'files or folders (walked recursively)' }) as Argv<T>;
   for (const o of spec.options) {
     a = a.option(o.name, {
       type: o.type,
@@ -106,7 +106,10 @@ export async function main(argv: string[]): Promise<number> {
       if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE', 'aenv inspect --help');
       pending = runInspect({ paths: a.paths, json: Boolean(a.json) });
     })
-    .demandCommand(1, 'give a command: decrypt, verify, encrypt or inspect')
+    .command('selftest', command('selftest').summary, (y) => withOptions(y, 'selftest'), () => {
+      pending = runSelftest();
+    })
+    .demandCommand(1, 'give a command: decrypt, verify, encrypt, inspect or selftest')
     .strict()
     .version(VERSION)
     .help()

@@ -78,6 +78,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'show header fields, sizes, chunk count and batch id (no password)',
     options: [{ name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file' }],
   },
+  {
+    name: 'selftest', args: '', argsText: '',
+    summary: 'known-answer tests of this binary and this machine\'s crypto, offline (exit 0 or 1)',
+    options: [],
+  },
 ];
 
 export function command(name: string): CommandSpec {
