@@ -23,7 +23,9 @@ function finish(a: WriteArgs, r: { status: string; bytes: number; detail: string
     process.stderr.write(JSON.stringify({ path: '-', output: '-', ...r }) + '\n');
   } else if (r.status !== 'ok' || r.warning) {
     process.stderr.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
-    const hint = HINTS[r.status as keyof typeof HINTS];
+    const hint = r.status === 'not-envelope'
+      ? `${HINTS['not-envelope']}; IBM's asunprotect reads files, not streams: save the stream to a file and decrypt that`
+      : HINTS[r.status as keyof typeof HINTS];
     // Only a corrupt stream can have released plaintext (steps 1-6 fail before any output).
     const prefix = r.status === 'corrupt' ? '; the output so far is a verified prefix only' : '';
     if (r.status !== 'ok' && hint) process.stderr.write(`aenv: hint: ${hint}${prefix}\n`);
