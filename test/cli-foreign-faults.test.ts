@@ -5,7 +5,8 @@
 // temporary file may be left, and no process of the tool may outlive the run. Also: an input
 // replaced while the tool reads it is not committed (and not removed), and SIGINT to aenv while
 // a tool hangs (ignoring SIGTERM, with a helper process) exits 130, stops the whole process
-// group and leaves nothing but the file finished before it.
+// group and leaves nothing but the file finished before it; after SIGKILL of aenv the next run
+// removes the dead run's temporary file and completes.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -170,6 +171,37 @@ function sizeOr0(p: string): number {
     return 0;
   }
 }
+
+describe('SIGKILL', () => {
+  it('aenv killed while a tool writes: nothing under the final name; the next run removes the dead run\'s temporary file and completes', async () => {
+    const dir = path.join(tmp.dir, 'kill-src');
+    const o = path.join(tmp.dir, 'kill-out');
+    sealForeign(s, PLAIN, path.join(dir, 'swap-k.bin.aspera-env'), PASSWORD); // slow mode: ~1.3 s of writing
+    mkdirSync(o);
+    const args = ['decrypt', dir, '-o', o, '--json', '--asunprotect', s.asunprotect, '--password-file', pw];
+    const p = aenvAsync(args);
+    p.stdout.resume();
+    p.stderr.resume();
+    const exited = new Promise<NodeJS.Signals | null>((res) => p.on('close', (_c, sig) => res(sig)));
+    let tool: number | undefined;
+    const writing = await waitFor(() => {
+      tool ??= processes().find((x) => x.cmd.includes(s.asunprotect) && x.cmd.includes('swap-k') && x.pgrp === x.pid)?.pid;
+      return tool !== undefined && temps(o).some((t) => sizeOr0(path.join(o, t)) > 0);
+    }, 30_000);
+    expect(writing).toBe(true);
+    p.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // The tool runs in its own session and is not killed with aenv (see the README); it writes
+    // on into the dead run's temporary file, which never reaches a final name.
+    expect(await waitFor(() => liveGroup(tool!).length === 0, 30_000)).toBe(true);
+    expect(temps(o).length).toBe(1);
+    expect(existsSync(path.join(o, 'swap-k.bin'))).toBe(false);
+    const again = aenv(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(listTree(o)).toEqual(['swap-k.bin']);
+    expect(readFileSync(path.join(o, 'swap-k.bin')).equals(PLAIN)).toBe(true);
+  });
+});
 
 describe('SIGINT', () => {
   it('while a tool hangs: exit 130, the tool and its helper are stopped, the finished file stays, nothing else is left', async () => {

@@ -298,7 +298,7 @@ describe('encrypt --format ibm', () => {
     expect(listTree(q)).toEqual(['d/two.bin.aspera-env', 'one.txt.aspera-env']);
   });
 
-  it('usage errors: --suite, --kdf, --chunk-size or - with --format ibm; --asprotect without it; asprotect not found', () => {
+  it('usage errors: --suite, --kdf, --chunk-size or - with --format ibm; --asprotect without it; asprotect not found; a bad --tool-timeout', () => {
     const p = fresh('plain');
     mkdirSync(p);
     writeFileSync(path.join(p, 'one.txt'), 'one\n');
@@ -317,6 +317,11 @@ describe('encrypt --format ibm', () => {
     const stream = aenv(['encrypt', '-', '--format', 'ibm', '--asprotect', s.asprotect, '--password-file', pw], { input: 'x' });
     expect(stream.code).toBe(2);
     expect(stream.stderr).toMatch(/--format ibm cannot seal standard input/);
+    for (const t of ['0', '-1', 'soon']) {
+      const bad = aenv(['decrypt', src, '--tool-timeout', t, ...TOOL(), '--password-file', pw]);
+      expect(bad.code, t).toBe(2);
+      expect(bad.stderr).toMatch(/^aenv: error: --tool-timeout takes a number of seconds above 0/m);
+    }
     const stray = aenv(['encrypt', p, '--asprotect', s.asprotect, '--password-file', pw]);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toMatch(/--asprotect is used only with --format ibm/);
