@@ -151,5 +151,5 @@ export function describeLocation(loc: Location): string {
     return `${loc.tool}: ${loc.path} (${how})`;
   }
   if (loc.error) return `${loc.tool}: unusable: ${loc.error}`;
-  return `${loc.tool}: not found (looked in PATH and ${loc.looked.length} places; ${TOOL_FLAG[loc.tool]} PATH or ${TOOL_ENV[loc.tool]}=PATH to name it)`;
+  return `${loc.tool}: not found (looked in PATH and ${loc.looked.length} place${loc.looked.length === 1 ? '' : 's'}; ${TOOL_FLAG[loc.tool]} PATH or ${TOOL_ENV[loc.tool]}=PATH to name it)`;
 }
