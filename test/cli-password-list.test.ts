@@ -5,13 +5,14 @@
 // the costliest key derivation the format allows. From the outside: the CLI on real files.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { encodeMacInput, finishHeader } from '../src/format/header.js';
 import { encodeTrailer } from '../src/format/layout.js';
 import { aenv, aenvBytes, jsonLines, tempDir } from './helpers/cli.js';
+import { installStandin } from './helpers/standin.js';
 
 const tmp = tempDir('aenv-pwlist-');
 afterAll(() => tmp.cleanup());
@@ -140,4 +141,29 @@ describe('--password-list', () => {
     expect(human.code).toBe(1);
     expect(human.stderr).toMatch(/hint: .*--kdf-budget/);
   }, 120_000);
+
+  it('foreign envelopes: IBM\'s tool (the stand-in) is tried with each password in turn; a failed try leaves nothing', () => {
+    mkdirSync(path.join(tmp.dir, 'tools'));
+    const s = installStandin(path.join(tmp.dir, 'tools'));
+    try {
+      const d = path.join(tmp.dir, 'ibm');
+      mkdirSync(d);
+      for (const [name, pw] of [['one', PASSWORDS[2]!], ['two', STRAY]] as const) {
+        writeFileSync(path.join(d, `${name}.txt`), `${name} plaintext\n`);
+        expect(s.run('asprotect', path.join(d, `${name}.txt.aspera-env`), path.join(d, `${name}.txt`), pw).code).toBe(0);
+      }
+      const out = path.join(tmp.dir, 'ibm-out');
+      const r = aenv(['decrypt', path.join(d, 'one.txt.aspera-env'), path.join(d, 'two.txt.aspera-env'), '-o', out, '--json', '--asunprotect', s.asunprotect, '--password-list', list]);
+      expect(r.code).toBe(1);
+      const rows = jsonLines(r.stdout);
+      expect(rows[0]).toMatchObject({ status: 'ok', via: 'asunprotect', password: 6 });
+      expect(readFileSync(path.join(out, 'one.txt'), 'utf8')).toBe('one plaintext\n');
+      expect(rows[1]).toMatchObject({ status: 'tool-error', via: 'asunprotect' });
+      expect(String(rows[1]!['detail'])).toMatch(/asunprotect failed with each of the 4 passwords of the list; the last: /);
+      expect(readdirSync(out)).toEqual(['one.txt']); // no temporary file of any try, no output of the failed one
+      for (const pw of [...PASSWORDS, STRAY]) expect(r.stdout + r.stderr).not.toContain(pw);
+    } finally {
+      s.cleanup();
+    }
+  }, 60_000);
 });

@@ -77,6 +77,16 @@ describe('order of precedence (Linux)', () => {
   });
 });
 
+describe('the home folder', () => {
+  it('comes from HOME, never from the password database (no nscd socket); unset, the per-user folders are left out, never made relative', () => {
+    const { probe } = tableProbe({});
+    const withHome = locateTool({ tool: 'asunprotect', platform: 'linux', cwd: '/work', env: { HOME: '/home/bo' }, probe });
+    expect(withHome.looked).toEqual(['/opt/aspera/bin/asunprotect', '/home/bo/.aspera/connect/bin/asunprotect', '/home/bo/.aspera/cli/bin/asunprotect']);
+    const noHome = locateTool({ tool: 'asunprotect', platform: 'linux', cwd: '/work', env: {}, probe });
+    expect(noHome.looked).toEqual(['/opt/aspera/bin/asunprotect']);
+  });
+});
+
 describe('IBM install folders per platform', () => {
   it('macOS: /Library/Aspera/bin first, then the desktop app, Connect and the CLI', () => {
     const { probe, asked } = tableProbe({ '/Applications/Aspera Connect.app/Contents/Resources/asunprotect': 'executable' });

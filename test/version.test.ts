@@ -1,4 +1,4 @@
-// The version aenv prints is package.json's.
+// The version aenv prints is package.json's (first line of --version; the IBM tools follow).
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
@@ -9,5 +9,8 @@ it('--version prints the package version', () => {
   expect(VERSION).toBe(pkg.version);
   const r = aenv(['--version']);
   expect(r.code).toBe(0);
-  expect(r.stdout.trim()).toBe(pkg.version);
+  // the version on the first line; then one line per IBM tool (which one aenv would run, or why none)
+  const lines = r.stdout.trim().split('\n');
+  expect(lines[0]).toBe(pkg.version);
+  expect(lines.slice(1).map((l) => l.split(':')[0])).toEqual(['asunprotect', 'asprotect']);
 });

@@ -1,5 +1,6 @@
 // The four commands over files and trees (shared/CLI.md): walk the PATHs, plan outputs, take
 // the password, run the files through the engine in parallel, report, and give the exit status.
+// Files without the AENV magic go to IBM's tool when one is found (cli/foreign.ts, engine/foreign.ts).
 
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -13,18 +14,21 @@ import { DEFAULT_PARAMS } from '../format/kdf-params.js';
 import { runAll } from '../engine/batch.js';
 import { Interrupted, newContext, type RunContext } from '../engine/context.js';
 import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from '../engine/files.js';
+import { protectFile } from '../engine/foreign.js';
 import { inspectFile, type InspectResult } from '../engine/inspect.js';
+import { locateTool, type Location } from '../foreign/locate.js';
 import { failure, type FileResult } from '../engine/results.js';
 import { PlanError, planOutput, type Direction, type Planned } from '../fsops/plan.js';
 import { OutputDir } from '../fsops/dirs.js';
 import { walk, type Found } from '../fsops/walk.js';
 import { UsageError } from './errors.js';
+import { foreignSetup, protectTool, toolFor, toolText, type ToolArgs } from './foreign.js';
 import { getPassword, PASSWORD_ENV, readPasswordList, type Passwords } from './password.js';
 import { colorWanted, Reporter } from './report.js';
 import { VERSION } from '../version.js';
 import { showPath } from './text.js';
 
-export interface CommonArgs {
+export interface CommonArgs extends ToolArgs {
   paths: string[];
   passwordList?: string | undefined;
   kdfBudget?: number | undefined;
@@ -49,16 +53,18 @@ export interface EncryptArgs extends WriteArgs {
   suite: 'aes-256-gcm' | 'chacha20-poly1305';
   kdf: 'scrypt' | 'argon2id' | 'pbkdf2';
   chunkSize: number;
+  format?: 'aenv' | 'ibm';
 }
 
 export const SUITES: Record<EncryptArgs['suite'], SuiteId> = { 'aes-256-gcm': SUITE_AES_256_GCM, 'chacha20-poly1305': SUITE_CHACHA20_POLY1305 };
 export const KDFS: Record<EncryptArgs['kdf'], KdfId> = { scrypt: KDF_SCRYPT, argon2id: KDF_ARGON2ID, pbkdf2: KDF_PBKDF2 };
 
-/** SIGINT sets the run's flag (files in flight clean up); a second one exits at once. */
-export function onInterrupt(ctx: RunContext): () => void {
+/** SIGINT sets the run's flag (files in flight clean up) and stops IBM's tools (`abort`); a second one exits at once. */
+export function onInterrupt(ctx: RunContext, abort?: AbortController): () => void {
   const handler = (): void => {
     if (ctx.interrupted) process.exit(130);
     ctx.interrupted = true;
+    abort?.abort();
   };
   process.on('SIGINT', handler);
   return () => process.off('SIGINT', handler);
@@ -88,7 +94,7 @@ async function collect(a: CommonArgs, accept: (name: string) => boolean, what: s
 export async function passwordsFor(a: CommonArgs & { passwordPrompt?: boolean }, one: () => Promise<string | null>): Promise<Passwords | null> {
   if (a.passwordList === undefined) {
     const pw = await one();
-    return pw === null ? null : { bytes: [passwordBytes(pw)], lines: null };
+    return pw === null ? null : { bytes: [passwordBytes(pw)], texts: [pw], lines: null };
   }
   const clash = a.passwordFile !== undefined ? '--password-file' : process.env[PASSWORD_ENV] !== undefined ? PASSWORD_ENV : a.passwordPrompt ? '--password-prompt' : null;
   if (clash) {
@@ -117,10 +123,10 @@ async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): P
  * file's whole size: the bar reaches 100 % exactly when the last file is done.
  */
 async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Found[], problems: FileResult[],
-  work: (f: Found, ctx: RunContext) => Promise<FileResult>): Promise<number> {
+  work: (f: Found, ctx: RunContext) => Promise<FileResult>, abort?: AbortController): Promise<number> {
   for (const p of problems) rep.file(p);
   rep.start(items.length, items.reduce((n, f) => n + f.size, 0)); // sizes from the walk: no second stat
-  const stop = onInterrupt(ctx);
+  const stop = onInterrupt(ctx, abort);
   const perFile = async (f: Found): Promise<FileResult> => {
     let counted = 0;
     // Object.create: the file's context reads `interrupted` (and the rest) from the run's.
@@ -205,17 +211,19 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
     }
   }
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
+  const tool = toolFor('asunprotect', a.asunprotect);
   const pws = (await passwordsFor(a, () => passwordOrUsage(a, false, 'decrypt')))!;
   const backend = await loadBackend(a.backend);
   const rep = reporter(a, 'decrypt');
   const ctx = newContext(backend, keyCacheFor(backend, pws, a), (n) => rep.progress(n));
   ctx.passwordLines = rep.passwordLines = pws.lines;
   const plans = await planAll(a, files, 'decrypt');
-  const opt = writeOptions(a);
+  const abort = new AbortController();
+  const opt = { ...writeOptions(a), foreign: foreignSetup(a, tool, pws, abort.signal) };
   const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
     const p = plans.get(f)!;
     return 'status' in p ? p : decryptFile(f, p, opt, fctx);
-  });
+  }, abort);
   if (code >= 0) return code;
   // key_derivations: how many KDFs the run paid for (files sealed in one run share one)
   return rep.summary({ key_derivations: ctx.keys?.derivations ?? 0 }) ? 1 : 0;
@@ -223,6 +231,7 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
 
 export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Promise<number> {
   const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
+  const tool = toolFor('asunprotect', a.asunprotect);
   const pw = await passwordsFor(a, async () => {
     const one = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
     if (a.passwordPrompt && one === null) throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
@@ -232,7 +241,9 @@ export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Pr
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
   const ctx = newContext(backend, pw === null ? null : keyCacheFor(backend, pw, a), (n) => rep.progress(n));
   ctx.passwordLines = rep.passwordLines = pw?.lines ?? null;
-  const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f, fctx));
+  const abort = new AbortController();
+  const foreign = foreignSetup(a, tool, pw, abort.signal);
+  const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f, fctx, foreign), abort);
   if (code >= 0) return code;
   const kind = pw === null ? 'passwordless' : 'keyed';
   const note = pw === null
@@ -250,42 +261,49 @@ export async function sealingFor(a: EncryptArgs, keys: KeyCache): Promise<Sealin
 
 export async function runEncrypt(a: EncryptArgs): Promise<number> {
   const { files, problems } = await collect(a, (n) => !n.endsWith(a.extension), 'files');
+  const ibm = a.format === 'ibm' ? protectTool(a) : null; // --format ibm: IBM's asprotect seals
   const pw = await passwordOrUsage(a, true, 'encrypt');
   const backend = await loadBackend(a.backend);
   const rep = reporter(a, 'encrypt');
-  const keys = new KeyCache(backend, passwordBytes(pw));
+  const keys = ibm ? null : new KeyCache(backend, passwordBytes(pw));
   const ctx = newContext(backend, keys, (n) => rep.progress(n));
-  const sealing = await sealingFor(a, keys);
+  const sealing = keys ? await sealingFor(a, keys) : null;
   const plans = await planAll(a, files, 'encrypt');
   const opt = writeOptions(a);
+  const abort = new AbortController();
+  const foreign = ibm ? { ...foreignSetup(a, ibm, { bytes: [], texts: [pw], lines: null }, abort.signal), tool: ibm } : null;
   const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
     if (f.root === null && path.basename(f.path).endsWith(a.extension)) {
       return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${a.extension}` };
     }
     const p = plans.get(f)!;
-    return 'status' in p ? p : encryptFile(f, p, opt, fctx, sealing);
-  });
+    if ('status' in p) return p;
+    return foreign ? protectFile(f, p, opt, foreign, fctx) : encryptFile(f, p, opt, fctx, sealing!);
+  }, abort);
   if (code >= 0) return code;
   return rep.summary({}) ? 1 : 0;
 }
 
-export async function runInspect(a: { paths: string[]; json: boolean }): Promise<number> {
+export async function runInspect(a: { paths: string[]; json: boolean; asunprotect?: string | undefined }): Promise<number> {
+  toolFor('asunprotect', a.asunprotect); // a flag or AENV_ASUNPROTECT naming something unusable: usage error
+  const tool = locateTool({ tool: 'asunprotect', flag: a.asunprotect });
   let failed = 0;
   for (const p of a.paths) {
-    const r: InspectResult = await inspectFile(p);
+    const r: InspectResult = await inspectFile(p, tool);
     if (r.status !== 'ok') failed++;
-    process.stdout.write(a.json ? JSON.stringify(r) + '\n' : inspectText(r));
+    process.stdout.write(a.json ? JSON.stringify(r) + '\n' : inspectText(r, tool));
   }
   return failed ? 1 : 0;
 }
 
-function inspectText(r: InspectResult): string {
+function inspectText(r: InspectResult, tool: Location): string {
   const lines = [`${showPath(r.path)}: ${r.status}${r.status === 'ok' ? '' : ` (${r.detail})`}`];
   const row = (k: string, v: unknown): void => {
     if (v !== undefined) lines.push(`  ${k.padEnd(16)}${String(v)}`);
   };
   row('size', r.size !== undefined ? `${r.size} bytes` : undefined);
-  row('format', r.version !== undefined ? `AENV/${r.version}` : undefined);
+  row('format', r.version !== undefined ? `AENV/${r.version}` : r.format === 'foreign' ? 'foreign envelope (no AENV magic)' : undefined);
+  row('asunprotect', r.format === 'foreign' ? toolText(tool) : undefined);
   row('suite', r.suite);
   row('kdf', r.kdf_text);
   row('chunk size', r.chunk_size);

@@ -7,6 +7,7 @@ import { PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
 import { VERSION } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runSelftest, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
+import { checkFormatArgs, toolLines } from './foreign.js';
 import { command } from './options.js';
 import { UsageError } from './errors.js';
 import { runStream } from './streams.js';
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   let pending: Promise<number> | null = null;
   const { args, rest } = splitArgv(argv);
+  const tools = toolLines(); // which IBM tools aenv would run, for --version and --help
   const cli = yargs(args)
     .scriptName('aenv')
     .usage('aenv <command> PATH... [options]\n\nOpen, check and seal AENV/1 (.aspera-env) password-encrypted envelopes, offline.')
@@ -98,23 +100,26 @@ export async function main(argv: string[]): Promise<number> {
     .command(`encrypt ${command('encrypt').args}`, command('encrypt').summary, (y) => withOptions(y, 'encrypt'), (a0) => {
       const a = restore(a0 as unknown as Parsed, rest);
       checkArgs(a, 'encrypt');
-      const ea = { ...a, paths: a.paths as string[], chunkSize: parseSize(a['chunk-size']) } as unknown as EncryptArgs;
+      checkFormatArgs(a);
+      const ea = {
+        ...a, paths: a.paths as string[], suite: a['suite'] ?? 'aes-256-gcm', kdf: a['kdf'] ?? 'scrypt', chunkSize: parseSize(a['chunk-size'] ?? '65536'),
+      } as unknown as EncryptArgs;
       pending = a.paths?.[0] === '-' ? runStream(ea, 'encrypt') : runEncrypt(ea);
     })
     .command(`inspect ${command('inspect').args}`, command('inspect').summary, (y) => withOptions(y, 'inspect'), (a0) => {
       const a = restore(a0 as unknown as Parsed, rest);
       if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE', 'aenv inspect --help');
-      pending = runInspect({ paths: a.paths, json: Boolean(a.json) });
+      pending = runInspect({ paths: a.paths, json: Boolean(a.json), asunprotect: a['asunprotect'] as string | undefined });
     })
     .command('selftest', command('selftest').summary, (y) => withOptions(y, 'selftest'), () => {
       pending = runSelftest();
     })
     .demandCommand(1, 'give a command: decrypt, verify, encrypt, inspect or selftest')
     .strict()
-    .version(VERSION)
+    .version(`${VERSION}\n${tools}`)
     .help()
     .alias('h', 'help')
-    .epilog(EPILOG)
+    .epilog(`${EPILOG}\nIBM's tools, for envelopes without the AENV magic (--asunprotect, --asprotect):\n${tools}`)
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {

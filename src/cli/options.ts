@@ -52,31 +52,48 @@ const WRITING: readonly OptionSpec[] = [
   { name: 'remove-source', type: 'boolean', default: false, describe: 'delete each input once its output is durably in place' },
 ];
 
+// IBM's own tools, for envelopes without the AENV magic (engine/foreign.ts, cli/foreign.ts).
+const ASUNPROTECT: OptionSpec = {
+  name: 'asunprotect', type: 'string', arg: 'PATH', complete: 'file',
+  describe: 'IBM\'s asunprotect, run for files without the AENV magic (default: AENV_ASUNPROTECT, then PATH, then IBM\'s install folders)',
+};
+const TOOL_TIMEOUT: OptionSpec = {
+  name: 'tool-timeout', type: 'number', arg: 'SECONDS', default: 60,
+  describe: 'stop IBM\'s tool after this long without progress (the file fails with tool-error)',
+};
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'decrypt', args: '[paths..]', argsText: 'PATH...',
     summary: 'decrypt envelopes (files or whole trees); - for stdin to stdout',
-    options: [...WRITING, ...OPENING],
+    options: [...WRITING, ...OPENING, ASUNPROTECT, TOOL_TIMEOUT],
   },
   {
     name: 'verify', args: '[paths..]', argsText: 'PATH...',
     summary: 'check envelopes: keyed with a password, else structure and digest only',
-    options: [...COMMON, ...OPENING, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }],
+    options: [...COMMON, ...OPENING, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }, ASUNPROTECT, TOOL_TIMEOUT],
   },
   {
     name: 'encrypt', args: '[paths..]', argsText: 'PATH...',
     summary: 'seal files (or whole trees) as envelopes; - for stdin to stdout',
     options: [
       ...WRITING,
-      { name: 'suite', type: 'string', choices: ['aes-256-gcm', 'chacha20-poly1305'], default: 'aes-256-gcm', describe: 'AEAD cipher suite' },
-      { name: 'kdf', type: 'string', choices: ['scrypt', 'argon2id', 'pbkdf2'], default: 'scrypt', describe: 'password KDF (default costs from the spec)' },
-      { name: 'chunk-size', type: 'string', arg: 'BYTES', default: '65536', describe: 'plaintext bytes per chunk: power of two, 4K..16M' },
+      // No yargs defaults for these three: --format ibm refuses them when given (defaults applied in main.ts).
+      { name: 'suite', type: 'string', choices: ['aes-256-gcm', 'chacha20-poly1305'], describe: 'AEAD cipher suite (default aes-256-gcm)' },
+      { name: 'kdf', type: 'string', choices: ['scrypt', 'argon2id', 'pbkdf2'], describe: 'password KDF, default costs from the spec (default scrypt)' },
+      { name: 'chunk-size', type: 'string', arg: 'BYTES', describe: 'plaintext bytes per chunk: power of two, 4K..16M (default 65536)' },
+      { name: 'format', type: 'string', choices: ['aenv', 'ibm'], default: 'aenv', describe: 'envelope format: aenv (AENV/1) or ibm (sealed by IBM\'s asprotect)' },
+      {
+        name: 'asprotect', type: 'string', arg: 'PATH', complete: 'file',
+        describe: 'IBM\'s asprotect, for --format ibm (default: AENV_ASPROTECT, then PATH, then IBM\'s install folders)',
+      },
+      TOOL_TIMEOUT,
     ],
   },
   {
     name: 'inspect', args: '[paths..]', argsText: 'FILE...',
     summary: 'show header fields, sizes, chunk count and batch id (no password)',
-    options: [{ name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file' }],
+    options: [{ name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file' }, ASUNPROTECT],
   },
   {
     name: 'selftest', args: '', argsText: '',

@@ -23,7 +23,10 @@ export interface PasswordSources {
 
 /** The passwords of a run: one, or a list's (then with the list's line number of each). */
 export interface Passwords {
+  /** As AENV/1 uses them: UTF-8 after NFC normalization. */
   bytes: Uint8Array[];
+  /** As given (IBM's tool gets them unchanged). */
+  texts: string[];
   lines: number[] | null;
 }
 
@@ -39,7 +42,7 @@ export async function readPasswordList(file: string): Promise<Passwords> {
   } catch (e) {
     throw new UsageError(`cannot read the password list ${file} (${(e as NodeJS.ErrnoException).code ?? e})`, 'check the path given to --password-list');
   }
-  const out: Passwords = { bytes: [], lines: [] };
+  const out: Passwords = { bytes: [], texts: [], lines: [] };
   const seen = new Set<string>();
   let line = 0;
   for (let start = 0; start < all.length; line++) {
@@ -49,8 +52,10 @@ export async function readPasswordList(file: string): Promise<Passwords> {
     start = end + 1;
     if (raw.length === 0) continue;
     let pw: Uint8Array;
+    let text: string;
     try {
-      pw = passwordBytes(passwordFromBytes(raw));
+      text = passwordFromBytes(raw);
+      pw = passwordBytes(text);
     } catch (e) {
       throw new UsageError(`line ${line + 1} of the password list ${file}: ${(e as Error).message}`, 'save the list as UTF-8 text, one password per line');
     }
@@ -58,6 +63,7 @@ export async function readPasswordList(file: string): Promise<Passwords> {
     if (seen.has(id)) continue;
     seen.add(id);
     out.bytes.push(pw);
+    out.texts.push(text);
     out.lines!.push(line + 1);
   }
   if (out.bytes.length === 0) throw new UsageError(`the password list ${file} holds no password`, 'one password per line; blank lines are ignored');

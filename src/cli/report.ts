@@ -72,6 +72,8 @@ export class Reporter {
       const row: Record<string, unknown> = { path: r.path };
       if (r.output !== undefined) row['output'] = r.output;
       Object.assign(row, { status: r.status, bytes: r.bytes, detail: r.detail });
+      if (r.via !== undefined) row['via'] = r.via; // opened or sealed by IBM's tool (engine/foreign.ts)
+      if (r.tool) Object.assign(row, { tool_exit: r.tool.exit, tool_signal: r.tool.signal, tool_outcome: r.tool.outcome });
       if (r.chunk !== undefined) Object.assign(row, { chunk: r.chunk, offset: r.offset });
       if (r.password !== undefined) row['password'] = r.password;
       const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
@@ -91,7 +93,7 @@ export class Reporter {
     const lines: string[] = [];
     const pw = r.password !== undefined ? `, password #${r.password}` : '';
     if (r.status === 'ok' && r.output !== undefined) {
-      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)}${pw})`);
+      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)}${pw}${r.via ? `, via ${r.via}` : ''})`);
     } else if (r.status === 'ok') {
       lines.push(`${tag} ${showPath(r.path)}: ${r.detail}${pw ? ` (${pw.slice(2)})` : ''}`);
     } else {

@@ -23,7 +23,9 @@ function finish(a: WriteArgs, r: { status: string; bytes: number; detail: string
     process.stderr.write(JSON.stringify({ path: '-', output: '-', ...r }) + '\n');
   } else if (r.status !== 'ok' || r.warning) {
     process.stderr.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
-    const hint = HINTS[r.status as keyof typeof HINTS];
+    const hint = r.status === 'not-envelope'
+      ? `${HINTS['not-envelope']}; IBM's asunprotect reads files, not streams: save the stream to a file and decrypt that`
+      : HINTS[r.status as keyof typeof HINTS];
     // Only a corrupt stream can have released plaintext (steps 1-6 fail before any output).
     const prefix = r.status === 'corrupt' ? '; the output so far is a verified prefix only' : '';
     if (r.status !== 'ok' && hint) process.stderr.write(`aenv: hint: ${hint}${prefix}\n`);
@@ -34,7 +36,7 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
   if (verb === 'encrypt' && process.stdout.isTTY) {
     throw new UsageError('refusing to write a binary envelope to a terminal', 'redirect standard output to a file or a pipe');
   }
-  const pws = verb === 'encrypt' ? { bytes: [passwordBytes(await password(a, verb))], lines: null } : (await passwordsFor(a, () => password(a, verb)))!;
+  const pws = verb === 'encrypt' ? await (async () => { const pw = await password(a, verb); return { bytes: [passwordBytes(pw)], texts: [pw], lines: null }; })() : (await passwordsFor(a, () => password(a, verb)))!;
   const backend = await loadBackend(a.backend);
   const keys = keyCacheFor(backend, pws, a);
   const ctx = newContext(backend, keys);

@@ -3,7 +3,8 @@
 // never leaves plaintext or a temporary file behind on failure. Every effect is bound to what
 // was opened: the input is the file the walk saw (device, inode), the output is committed only
 // while its folder and names are still aenv's (fsops/atomic.ts), and --remove-source deletes an
-// input only while its name still points to the file that was read.
+// input only while its name still points to the file that was read. A file without the AENV
+// magic goes to engine/foreign.ts when the run has IBM's tool set up (WriteOptions.foreign).
 
 import { unlinkSync } from 'node:fs';
 import * as path from 'node:path';
@@ -22,11 +23,14 @@ import { StreamEncoder } from '../stream/encoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
 import { DigestCursor, drain, openPayload, payloadMemory, readEnvelope, readTrailer, sealFile, sealMemory, type Envelope } from './pipeline.js';
 import { describeIoError, failure, type FileResult } from './results.js';
+import { decryptForeign, isNoMagic, verifyForeign, type ForeignTool } from './foreign.js';
 
 export interface WriteOptions {
   force: boolean;
   skipExisting: boolean;
   removeSource: boolean;
+  /** Files without the AENV magic go to IBM's tool (engine/foreign.ts); unset: they stay not-envelope. */
+  foreign?: ForeignTool | undefined;
 }
 
 /** An input: a path the walk found (with the identity it saw), or a bare path. */
@@ -35,7 +39,7 @@ export type Input = string | { path: string; dev: number; ino: number; followLin
 export const DIGEST_WARNING = 'content digest in the trailer does not match, but every chunk authenticated: the plaintext is authentic, the trailer is damaged';
 export const WRONG_PASSWORD_DETAIL = 'wrong password (the header is intact but its MAC does not match this password; or the header was forged)';
 
-function open(input: Input): InputFile {
+export function open(input: Input): InputFile {
   return typeof input === 'string' ? InputFile.open(input) : InputFile.open(input.path, input as FileId, input.followLink);
 }
 
@@ -66,7 +70,7 @@ function passwordField(run: RunContext, k: Unlocked | null): { password?: number
 }
 
 /** The output folder, resolved once per run, cleaned of dead runs' temporary files once. */
-function outputDir(p: Planned, run: RunContext): OutputDir {
+export function outputDir(p: Planned, run: RunContext): OutputDir {
   const key = `${p.base}\0${p.relDir}\0${p.within ?? ''}`;
   let dir = run.dirs.get(key);
   if (!dir) {
@@ -84,14 +88,14 @@ function cleanOnce(dir: string, run: RunContext): void {
 }
 
 /** The folder other users may write to, the first time this run writes under it (the row then warns). */
-function sharedFolder(dir: OutputDir, run: RunContext): string | undefined {
+export function sharedFolder(dir: OutputDir, run: RunContext): string | undefined {
   if (dir.sharedWritable === null || run.warned.has(dir.sharedWritable)) return undefined;
   run.warned.add(dir.sharedWritable);
   return dir.sharedWritable;
 }
 
 /** exists/skipped before any work; the commit checks again, atomically. */
-function precheck(src: string, p: Planned, opt: WriteOptions, run: RunContext): FileResult | null {
+export function precheck(src: string, p: Planned, opt: WriteOptions, run: RunContext): FileResult | null {
   let there: boolean;
   try {
     there = !opt.force && lstatOrNull(p.output, true) !== null;
@@ -113,7 +117,7 @@ class SourceKept extends Error {
 }
 
 /** --remove-source: the input goes only while its name still points to the file that was read. */
-async function removeSource(src: InputFile): Promise<void> {
+export async function removeSource(src: InputFile): Promise<void> {
   src.close();
   if (!src.nameStillPointsHere()) throw new SourceKept('its name no longer points to the file that was read (it was renamed, replaced or changed meanwhile)');
   try {
@@ -124,7 +128,7 @@ async function removeSource(src: InputFile): Promise<void> {
   await fsyncDir(path.dirname(src.path));
 }
 
-function writeFailure(src: string, p: Planned, opt: WriteOptions, e: unknown, bytes: number, verb: string, shared: string | undefined): FileResult {
+export function writeFailure(src: string, p: Planned, opt: WriteOptions, e: unknown, bytes: number, verb: string, shared: string | undefined): FileResult {
   const r = writeFailureOf(src, p, opt, e, bytes, verb);
   return shared ? { ...r, sharedFolder: shared } : r;
 }
@@ -170,7 +174,13 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
   let bytes = 0;
   try {
     const src = (h.src = open(input));
-    const env = (h.env = await readEnvelope(src, run)); // steps 1-5
+    let env: Envelope;
+    try {
+      env = h.env = await readEnvelope(src, run); // steps 1-5
+    } catch (e) {
+      if (opt.foreign && isNoMagic(e)) return await decryptForeign(name, src, p, opt, opt.foreign, run, e);
+      throw e;
+    }
     h.digest = new DigestCursor(env, run); // reads on its own while the key is derived
     const keys = await unlock(env.header, run); // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
@@ -200,12 +210,18 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
 }
 
 /** Keyed (every step, digest included) when the run has keys, else passwordless (steps 1-5, 7-9). */
-export async function verifyFile(input: Input, run: RunContext): Promise<FileResult> {
+export async function verifyFile(input: Input, run: RunContext, foreign?: ForeignTool): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   const h = new Held(run);
   try {
     const src = (h.src = open(input));
-    const env = (h.env = await readEnvelope(src, run)); // steps 1-5
+    let env: Envelope;
+    try {
+      env = h.env = await readEnvelope(src, run); // steps 1-5
+    } catch (e) {
+      if (foreign && isNoMagic(e)) return await verifyForeign(name, src, foreign, run, e);
+      throw e;
+    }
     h.digest = new DigestCursor(env, run);
     const keys = run.keys ? await unlock(env.header, run) : null; // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7

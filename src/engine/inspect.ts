@@ -1,6 +1,8 @@
 // `inspect`: what an envelope's header says, without a password (decoding steps 1-5, and the
 // structural steps 7-8): fields, sizes, chunk count, and the salt's first bytes as the id of
-// the batch it was sealed with (files sealed in one run share a salt).
+// the batch it was sealed with (files sealed in one run share a salt). A file without the AENV
+// magic is a foreign envelope (engine/foreign.ts): its size, and whether IBM's asunprotect,
+// which would open it, was found.
 
 import { HEADER_LEN, KDF_NAMES, SUITE_NAMES, TRAILER_LEN } from '../format/constants.js';
 import { chunkSize, parseHeader } from '../format/header.js';
@@ -8,6 +10,7 @@ import { describeKdf } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
 import { InputFile } from '../fsops/input.js';
+import type { Location } from '../foreign/locate.js';
 import { describeIoError, type Status } from './results.js';
 
 export interface InspectResult {
@@ -25,11 +28,15 @@ export interface InspectResult {
   plaintext_bytes?: number;
   batch_id?: string;
   content_digest?: string;
+  /** "foreign": no AENV magic (status not-envelope). */
+  format?: 'foreign';
+  /** For a foreign envelope: whether IBM's asunprotect was found, where, and how. */
+  asunprotect?: { found: boolean; path?: string; source?: string };
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-export async function inspectFile(src: string): Promise<InspectResult> {
+export async function inspectFile(src: string, tool?: Location): Promise<InspectResult> {
   let f: InputFile | undefined;
   const r: InspectResult = { path: src, status: 'ok', detail: '' };
   try {
@@ -55,6 +62,10 @@ export async function inspectFile(src: string): Promise<InspectResult> {
     if (e instanceof EnvelopeError) {
       r.status = e.status;
       r.detail = e.message;
+      if (e.status === 'not-envelope' && tool) { // decoding step 1: no magic
+        r.format = 'foreign';
+        r.asunprotect = tool.found ? { found: true, path: tool.path, source: tool.source } : { found: false };
+      }
     } else {
       r.status = 'io-error';
       r.detail = describeIoError(e);

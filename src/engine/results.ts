@@ -36,6 +36,10 @@ export interface FileResult {
   offset?: number;
   /** With --password-list: the line of the password that opened the file. */
   password?: number;
+  /** The IBM tool that ran on this file (engine/foreign.ts): "asunprotect" or "asprotect". */
+  via?: string;
+  /** How that tool ended, on a `tool-error` row: exit status, signal, and how the run ended (foreign/run-tool.ts ToolOutcome). */
+  tool?: { exit: number | null; signal: string | null; outcome: string };
 }
 
 const IO_TEXT: Record<string, string> = {

@@ -7,7 +7,6 @@
 // realProbe() is the default.
 
 import { accessSync, constants, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { TOOL_ENV, TOOL_FLAG, type ToolName } from './ibm-cli.js';
 import { envValue, installDirs } from './install-dirs.js';
@@ -23,6 +22,7 @@ export interface LocateInput {
   flag?: string | undefined;
   env?: Record<string, string | undefined>;
   platform?: NodeJS.Platform;
+  /** The user's home folder (default: HOME, USERPROFILE on Windows; never a password-database lookup). */
   home?: string;
   /** Folder a relative flag or variable value is taken from (default process.cwd()). */
   cwd?: string;
@@ -102,7 +102,9 @@ export function locateTool(input: LocateInput): Location {
   const { tool } = input;
   const platform = input.platform ?? process.platform;
   const env = input.env ?? process.env;
-  const home = input.home ?? homedir();
+  // Not os.homedir(): without HOME it asks the password database, which can mean a connect() to
+  // nscd's socket; an unset home only leaves out the per-user install folders below.
+  const home = input.home ?? envValue(env, platform === 'win32' ? 'USERPROFILE' : 'HOME', platform) ?? '';
   const cwd = input.cwd ?? process.cwd();
   const probe = input.probe ?? realProbe(platform);
   const api = platform === 'win32' ? path.win32 : path.posix;
@@ -133,6 +135,7 @@ export function locateTool(input: LocateInput): Location {
     if (probe(p) === 'executable') return { found: true, tool, path: p, source: 'path', from: 'PATH', looked };
   }
   for (const d of installDirs(platform, env, home)) {
+    if (!api.isAbsolute(d.dir)) continue; // under an unknown home: never relative to the current folder
     const p = api.join(d.dir, name);
     if (looked.includes(p)) continue;
     looked.push(p);
@@ -148,5 +151,5 @@ export function describeLocation(loc: Location): string {
     return `${loc.tool}: ${loc.path} (${how})`;
   }
   if (loc.error) return `${loc.tool}: unusable: ${loc.error}`;
-  return `${loc.tool}: not found (looked in PATH and ${loc.looked.length} places; ${TOOL_FLAG[loc.tool]} PATH or ${TOOL_ENV[loc.tool]}=PATH to name it)`;
+  return `${loc.tool}: not found (looked in PATH and ${loc.looked.length} place${loc.looked.length === 1 ? '' : 's'}; ${TOOL_FLAG[loc.tool]} PATH or ${TOOL_ENV[loc.tool]}=PATH to name it)`;
 }

@@ -8,6 +8,9 @@
 // name does not point to aenv's file, what was linked is removed and the file fails. Discarding
 // truncates through the handle, so the plaintext is gone wherever its name was moved.
 // Temporary names carry the writer's pid, so a later run can remove those of dead runs.
+// An outside program (IBM's tool, engine/foreign.ts) may write the temporary file by name
+// instead: handOver(), then adopt() what it left once checked, then commitAdopted(), which runs
+// the same folder, temp-name and final-name checks as commit().
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -38,7 +41,13 @@ export class ExistsError extends Error {
 // Errors from link() on file systems without hard links (FAT, exFAT, some network mounts).
 const NO_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV', 'EACCES']);
 
-function sameFile(a: fs.Stats | null, b: fs.Stats): boolean {
+/** A file's device and inode. */
+interface FileRef {
+  dev: number;
+  ino: number;
+}
+
+function sameFile(a: fs.Stats | null, b: FileRef): boolean {
   return a !== null && a.isFile() && a.dev === b.dev && a.ino === b.ino;
 }
 
@@ -48,8 +57,11 @@ const SMALL = 1 << 20;
 export class AtomicOutput {
   private open = true;
   private written = 0;
+  /** Set by handOver(): the temporary file is written by name by another program. */
+  private handed: FileRef | null = null;
+  private adopted = false;
   private constructor(readonly dir: OutputDir, readonly tempPath: string, readonly finalPath: string,
-    private readonly fd: number, private readonly id: fs.Stats) {}
+    private readonly fd: number, private id: FileRef) {}
 
   /** A new temporary file for `name` in `dir` (which is checked again once the file exists). */
   static create(dir: OutputDir, name: string): AtomicOutput {
@@ -100,9 +112,15 @@ export class AtomicOutput {
    * is left under the final name).
    */
   async commit(replace: boolean, durableName: boolean): Promise<void> {
+    if (this.handed) throw new Error('commit() of a handed-over output: use commitAdopted()');
     // A small file's flush is one quick call: a thread-pool round trip would cost more than it.
     if (this.written <= SMALL) fs.fsyncSync(this.fd);
     else await new Promise<void>((resolve, reject) => fs.fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+    await this.place(replace, durableName);
+  }
+
+  /** commit() after the flush: the folder and name checks, the link or rename, the final check, the folder's flush (or its mark). */
+  private async place(replace: boolean, durableName: boolean): Promise<void> {
     this.dir.verify();
     this.checkTemp();
     if (replace) {
@@ -136,6 +154,85 @@ export class AtomicOutput {
     else this.dir.dirty = true;
   }
 
+  // ------------------------------------------------------------ written by another program
+
+  /**
+   * The temporary file is about to be written by another program through its name (IBM's tool
+   * gets `tempPath` as its output). aenv keeps its handle (discard() still truncates the created
+   * file wherever it went) but writes nothing more. Returns the created file's identity, from
+   * the handle, for checking what the program leaves (foreign/output-check.ts).
+   */
+  handOver(): fs.BigIntStats {
+    if (!this.open || this.handed) throw new Error('handOver() of an output that is closed or already handed over');
+    const st = fs.fstatSync(this.fd, { bigint: true });
+    this.handed = { dev: this.id.dev, ino: this.id.ino };
+    return st;
+  }
+
+  /**
+   * Takes what the program left at the temporary name as this output, once checked by the
+   * caller (a regular file of aenv's user, one name, flushed): `settled` is the identity that
+   * check saw, and the name must still point to it. Later checks (commitAdopted) use it.
+   */
+  adopt(settled: { dev: bigint; ino: bigint }): void {
+    if (!this.handed) throw new Error('adopt() without handOver()');
+    let st: fs.BigIntStats | undefined;
+    try {
+      st = fs.lstatSync(this.tempPath, { bigint: true });
+    } catch {
+      /* gone: refused below */
+    }
+    if (!st || !st.isFile() || st.dev !== settled.dev || st.ino !== settled.ino) {
+      throw tampered(`the temporary file ${this.tempPath} was renamed or replaced after the tool's output was checked`);
+    }
+    this.id = { dev: Number(st.dev), ino: Number(st.ino) };
+    this.adopted = true;
+  }
+
+  /**
+   * commit() for an adopted output: its data was flushed by the caller's check (through its own
+   * handle on the adopted file), then the same steps as commit(): folder chain and temp name
+   * verified, link (or rename with `replace`), final name checked, folder flushed.
+   */
+  async commitAdopted(replace: boolean, durableName: boolean): Promise<void> {
+    if (!this.adopted) throw new Error('commitAdopted() without adopt()');
+    await this.place(replace, durableName);
+  }
+
+  /**
+   * discard() of a handed-over output, after the created file was truncated through the handle:
+   * whatever the program left at the temporary name goes. A regular file there that is provably
+   * aenv's (the created or adopted file, or one of aenv's user with this one name) is truncated
+   * first, through a handle opened without following links, so its plaintext is gone from every
+   * other name too; anything else (a link, another user's file) only loses this name.
+   */
+  private discardHandedOver(): void {
+    const st = lstatOrNull(this.tempPath);
+    if (!st) return;
+    const ours = sameFile(st, this.id) || sameFile(st, this.handed!)
+      || (st.isFile() && st.nlink === 1 && process.getuid !== undefined && st.uid === process.getuid());
+    if (ours) {
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(this.tempPath, fs.constants.O_WRONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
+        const now = fs.fstatSync(fd);
+        if (now.dev === st.dev && now.ino === st.ino) fs.ftruncateSync(fd, 0);
+      } catch {
+        /* swapped meanwhile, or a read-only medium: the unlink below still applies */
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
+    }
+    try {
+      if (st.isDirectory()) fs.rmdirSync(this.tempPath);
+      else fs.unlinkSync(this.tempPath);
+    } catch {
+      /* a non-empty folder, or a read-only folder: nothing more can be done */
+    }
+  }
+
+  // ------------------------------------------------------------
+
   /** Truncates (the plaintext is gone wherever the name went), closes, and removes the temp name if it is still this file. Never throws. */
   discard(): void {
     if (this.open) {
@@ -145,6 +242,10 @@ export class AtomicOutput {
         /* a read-only or failing medium: the unlink below still applies */
       }
       this.closeFd();
+    }
+    if (this.handed) {
+      this.discardHandedOver();
+      return;
     }
     if (sameFile(lstatOrNull(this.tempPath), this.id)) {
       try {

@@ -96,10 +96,10 @@ export class InputFile {
     }
   }
 
-  /** Whether the name still points to this very file, unchanged (device, inode, size, mtime). */
-  nameStillPointsHere(): boolean {
+  /** Whether the name (or `name`, another path of it) still points to this very file, unchanged (device, inode, size, mtime). */
+  nameStillPointsHere(name: string = this.path): boolean {
     try {
-      const st = snapshot(fs.lstatSync(this.path));
+      const st = snapshot(fs.lstatSync(name));
       return st.dev === this.at.dev && st.ino === this.at.ino && st.size === this.at.size && st.mtimeMs === this.at.mtimeMs;
     } catch {
       return false;

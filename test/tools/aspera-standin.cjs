@@ -150,7 +150,8 @@ function main() {
       // Ready to be stopped (handler, helper) before the first byte appears, so a test can wait for it.
       if (rule.ignoreTerm !== false) process.on('SIGTERM', () => undefined);
       if (rule.grandchild) {
-        spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{});setInterval(()=>{},1<<30)'], { stdio: 'ignore' });
+        // SELF as an (unused) argument: tests find the helper by the stand-in's path in its command line.
+        spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{});setInterval(()=>{},1<<30)', SELF], { stdio: 'ignore' });
       }
       writeFile(out, result.subarray(0, rule.bytes ?? 0));
       return idle();
@@ -223,7 +224,7 @@ function main() {
     }
     case 'straggler': {
       writeFile(out, result);
-      spawn(process.execPath, ['-e', 'setInterval(()=>{},1<<30)'], { stdio: 'ignore' }).unref();
+      spawn(process.execPath, ['-e', 'setInterval(()=>{},1<<30)', SELF], { stdio: 'ignore' }).unref();
       return;
     }
     default:
