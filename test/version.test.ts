@@ -1,13 +1,17 @@
-// The version aenv prints is package.json's.
+// The version aenv prints is package.json's, with the commit, the Node.js runtime and the target:
+// run from a checkout, the commit is the checkout's HEAD (read from .git without git itself).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { VERSION } from '../src/version.js';
-import { aenv } from './helpers/cli.js';
+import { hostTarget, VERSION } from '../src/version.js';
+import { aenv, ROOT } from './helpers/cli.js';
 
-it('--version prints the package version', () => {
+it('--version names the package version, the checkout commit, Node.js and the target', () => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   expect(VERSION).toBe(pkg.version);
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  const commit = head.status === 0 ? head.stdout.trim() : 'unknown';
   const r = aenv(['--version']);
   expect(r.code).toBe(0);
-  expect(r.stdout.trim()).toBe(pkg.version);
+  expect(r.stdout.trim()).toBe(`aenv ${pkg.version} (commit ${commit}; Node.js ${process.version}; ${hostTarget()}; run from a checkout)`);
 });

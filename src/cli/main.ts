@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
-import { VERSION } from '../version.js';
+import { versionLine } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
 import { command } from './options.js';
 import { UsageError } from './password.js';
@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     .demandCommand(1, 'give a command: decrypt, verify, encrypt or inspect')
     .strict()
-    .version(VERSION)
+    .version(versionLine())
     .help()
     .alias('h', 'help')
     .epilog(EPILOG)
