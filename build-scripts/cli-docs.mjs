@@ -301,12 +301,12 @@ function zshSpec(o, allSpellings) {
   const excl = [...flags(o), ...(negatable(o) ? [`--no-${o.name}`] : [])];
   for (const c of o.conflicts ?? []) excl.push(...(allSpellings.get(c) ?? [`--${c}`]));
   const action = o.choices ? `(${o.choices.join(' ')})` : o.complete === 'dir' ? '_files -/' : o.complete === 'file' ? '_files' : ' ';
-  const value = takesValue(o) ? `:${zdesc(placeholder(o).toLowerCase())}:${action}` : '';
+  const value = takesValue(o) ? `:${zdesc((o.choices ? o.name : placeholder(o)).toLowerCase())}:${action}` : '';
   const specs = [];
   const names = flags(o).map((f) => (takesValue(o) ? (f.startsWith('--') ? `${f}=` : `${f}+`) : f));
   const head = `(${excl.join(' ')})`;
   for (const n of names) specs.push(`${head}${n}[${zdesc(o.describe)}]${value}`);
-  if (negatable(o)) specs.push(`${head}--no-${o.name}[turn off: ${zdesc(o.describe)}]`);
+  if (negatable(o)) specs.push(`${head}--no-${o.name}[${zdesc(`turn off: ${o.describe}`)}]`);
   return specs;
 }
 
