@@ -150,7 +150,7 @@ async function main() {
   const version = pkg.version;
 
   const source = sourceInfo(ROOT);
-  if (!source.commit) fail('not a git checkout: a release is built from a commit (git clone the repository)');
+  if (!source.commit) fail(`no git commit here (${source.error || 'git rev-parse HEAD failed'}): a release is built from a commit (git clone the repository)`);
   if (source.dirty && !values['allow-dirty']) {
     fail('the working tree differs from its commit (git status): commit first, since a release is built from a commit; --allow-dirty builds a trial marked -dirty');
   }

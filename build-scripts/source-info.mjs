@@ -6,8 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+let lastGitError = '';
+
 function git(root, args) {
   const r = spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) lastGitError = (r.stderr || r.error?.message || '').trim().split('\n')[0];
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
@@ -17,7 +20,7 @@ function git(root, args) {
  */
 export function sourceInfo(root) {
   const commit = git(root, ['rev-parse', '--verify', 'HEAD']);
-  if (!commit) return { commit: null, dirty: false, epoch: null, date: null, label: 'unknown' };
+  if (!commit) return { commit: null, dirty: false, epoch: null, date: null, label: 'unknown', error: lastGitError };
   const status = git(root, ['status', '--porcelain', '--untracked-files=normal']);
   const dirty = status === null || status !== '';
   const epoch = Number(git(root, ['log', '-1', '--format=%ct', 'HEAD']));
