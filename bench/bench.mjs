@@ -28,7 +28,7 @@ const HELP = `usage: node bench/bench.mjs [options]   (or: npm run bench -- [opt
   --noble-size MiB  file size for the --backend noble rows (default 64, capped at --size)
   --quick           smoke run: --size 64 --files 300 --noble-size 16 --tree 0 (unless given)
   --repeat N        run each timed command N times and keep the median (default 1; the 1 B / KDF
-                    rows run at least 3 times, their differences being small)
+                    rows run at least 5 times: the Argon2id target is a difference of two of them)
   --timeout S       kill a single run after S seconds and mark it failed (default 120)
   --json            print machine-readable results on stdout (progress stays on stderr;
                     through npm use "npm run -s bench -- --json" so npm adds no banner)
@@ -114,7 +114,7 @@ async function main() {
     date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?',
     memTotal: os.totalmem(), kernel: os.release(), loadStart: os.loadavg()[0],
     aenv: AENV.map((a) => a.replace(repoRoot + '/', '')).join(' '), tmp, tmpfs: picked.tmpfs,
-    size: SIZE, files: FILES, tree: TREE, nobleSize: NOBLE, repeat: REPEAT, tinyRepeat: Math.max(3, REPEAT), kdfRuns: 3, nice: NICE,
+    size: SIZE, files: FILES, tree: TREE, nobleSize: NOBLE, repeat: REPEAT, tinyRepeat: Math.max(5, REPEAT), kdfRuns: 3, nice: NICE,
     rss: TIME_BIN ? `${TIME_BIN} %M (child's ru_maxrss)` : 'n/a',
     peers: Object.fromEntries(Object.entries(peers).map(([k, v]) => [k, v?.version ?? null])),
   };
