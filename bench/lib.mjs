@@ -1,6 +1,6 @@
 // Helpers for bench/bench.mjs: temp-folder choice and cleanup, random data
 // generation, SHA-256 of files, and running a child process under
-// `/usr/bin/time` to get its wall time, CPU time and peak RSS.
+// `/usr/bin/time` to get its wall time, CPU time and peak RSS; medians; text tables.
 
 import { spawn } from 'node:child_process';
 import { createHash, randomFillSync, randomInt } from 'node:crypto';
@@ -39,16 +39,26 @@ export function pickTmpRoot(needBytes) {
 
 let tmpDir = null;
 const children = new Set();
+const hooks = [];
+
+/** Run `fn` (synchronous, best effort) at cleanup, before the temp folder goes (e.g. stop a gpg-agent). */
+export function onCleanup(fn) {
+  hooks.push(fn);
+}
 
 export function makeTmpDir(root) {
   tmpDir = mkdtempSync(join(root, 'aenv-bench-'));
   return tmpDir;
 }
 
-export function cleanup() {
+/** Stop children and run the cleanup hooks; remove the temp folder unless keepTmp. */
+export function cleanup({ keepTmp = false } = {}) {
   for (const c of children) killGroup(c);
   children.clear();
-  if (tmpDir) {
+  for (const fn of hooks.splice(0)) {
+    try { fn(); } catch { /* best effort */ }
+  }
+  if (tmpDir && !keepTmp) {
     try { rmSync(tmpDir, { recursive: true, force: true }); } catch { /* best effort */ }
     tmpDir = null;
   }
@@ -166,7 +176,7 @@ export function machineCpuSeconds() {
  * rest of the machine used meanwhile), stdout, stderr }.
  * The child gets its own process group so a timeout or SIGINT can kill all of it.
  */
-export function run(argv, { timeoutS = 300, env = process.env, cwd, captureStdout = false, statDir, nice = null } = {}) {
+export function run(argv, { timeoutS = 300, env = process.env, cwd, captureStdout = false, statDir, nice = null, stdinFile = null } = {}) {
   const statFile = TIME_BIN && statDir ? join(statDir, `.time-${process.pid}-${Math.random().toString(36).slice(2)}`) : null;
   const timed = statFile ? [TIME_BIN, '-f', '%e %M %U %S', '-o', statFile, ...argv] : argv;
   // Linux autogroups: each detached child is a new session with its own scheduling group, where a
@@ -177,15 +187,18 @@ export function run(argv, { timeoutS = 300, env = process.env, cwd, captureStdou
   return new Promise((resolve) => {
     const cpu0 = machineCpuSeconds();
     const t0 = process.hrtime.bigint();
-    let child;
+    let child, stdin = 'ignore';
     try {
+      if (stdinFile) stdin = openSync(stdinFile, 'r');
       child = spawn(full[0], full.slice(1), {
-        cwd, env, detached: true, stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'],
+        cwd, env, detached: true, stdio: [stdin, captureStdout ? 'pipe' : 'ignore', 'pipe'],
       });
     } catch (e) {
+      if (typeof stdin === 'number') closeSync(stdin);
       resolve({ code: -1, signal: null, timedOut: false, wall: 0, rssKiB: null, cpu: null, stdout: '', stderr: String(e) });
       return;
     }
+    if (typeof stdin === 'number') closeSync(stdin); // the child has its own copy
     children.add(child);
     let stdout = '', stderr = '', timedOut = false;
     child.stdout?.on('data', (d) => { if (stdout.length < 1 * MiB) stdout += d; });
@@ -220,6 +233,14 @@ export function onPath(name) {
   return null;
 }
 
+/** Median of numbers (mean of the middle two for an even count); null for none. */
+export function median(xs) {
+  const v = xs.filter((x) => x != null).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 // ---- formatting ----
 
 export const fmtS = (s) => (s == null ? '-' : s < 10 ? s.toFixed(3) : s.toFixed(2));
@@ -227,10 +248,32 @@ export const fmtRate = (bytes, s) => (s > 0 && bytes ? (bytes / s / 1e9).toFixed
 export const fmtMiB = (kib) => (kib == null ? 'n/a' : (kib / 1024).toFixed(1));
 export const fmtSize = (b) => (b >= GiB && b % GiB === 0 ? `${b / GiB} GiB` : b >= MiB ? `${+(b / MiB).toFixed(1)} MiB` : b >= KiB ? `${+(b / KiB).toFixed(1)} KiB` : `${b} B`);
 
-/** Render rows (arrays of strings) as a left/right-aligned text table. */
+/** Render rows (arrays of strings) as a left/right-aligned text table; a one-cell row is a heading, printed as is. */
 export function table(header, rows, rightAlign = []) {
-  const all = [header, ...rows];
+  const all = [header, ...rows.filter((r) => r.length > 1)];
   const w = header.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length)));
-  const line = (r) => r.map((c, i) => (rightAlign.includes(i) ? String(c ?? '').padStart(w[i]) : String(c ?? '').padEnd(w[i]))).join('  ').trimEnd();
+  const line = (r) => (r.length === 1 ? String(r[0])
+    : r.map((c, i) => (rightAlign.includes(i) ? String(c ?? '').padStart(w[i]) : String(c ?? '').padEnd(w[i]))).join('  ').trimEnd());
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
+
+// ---- output folders and checks the rows share ----
+
+/** A before() that gives a fresh, empty folder `path`. */
+export const freshDir = (path) => () => { rmSync(path, { recursive: true, force: true }); mkdirSync(path, { recursive: true }); return path; };
+export const dropDir = (d) => rmSync(d, { recursive: true, force: true });
+
+/** The one envelope `aenv encrypt FILE -o DIR` wrote (DIR/FILE.aspera-env per CLI.md). */
+export function envelopeIn(dir, base) {
+  const exact = join(dir, `${base}.aspera-env`);
+  if (existsSync(exact)) return exact;
+  const found = walkFiles(dir).filter((p) => p.endsWith('.aspera-env'));
+  return found.length === 1 ? found[0] : null;
+}
+export const expectEnvelope = (dir, base) => () => (envelopeIn(dir, base) ? null : `no ${base}.aspera-env in ${dir}`);
+export const expectTree = (sums) => async (out) => checkTree(out, sums);
+/** A verify() for a folder run: `n` envelopes below `dir`. */
+export const expectEnvelopes = (dir, n) => () => {
+  const k = walkFiles(dir).filter((p) => p.endsWith('.aspera-env')).length;
+  return k === n ? null : `${k} envelopes, expected ${n}`;
+};
