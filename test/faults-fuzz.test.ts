@@ -1,12 +1,16 @@
 // Faults: hostile envelopes. fast-check mutates the header (bit flips, and forgeries with a
 // recomputed header_check) and the tail (flips, cuts, extensions, a replaced trailer); every
-// mutant gets exactly one status, nothing throws, decrypt writes nothing unless it is ok, and
-// an ok plaintext is always the original one. The CLI does the same over a folder of mutants
-// without a stack trace. Headers beyond the KDF limits cost no KDF work; a forged 16 MiB-chunk
-// envelope with a bad tag is refused in bounded memory (peak RSS measured with /usr/bin/time).
+// mutant gets exactly the status ENVELOPE.md's step order gives it, from decrypt, keyed verify,
+// passwordless verify and inspect alike (an oracle below walks the steps on the bytes and
+// compares them with the original: any change to authenticated bytes is caught at the first
+// step that covers them); nothing throws, decrypt writes nothing unless it is ok, and an ok
+// plaintext is always the original one. The CLI does the same over a folder of mutants without a
+// stack trace. Headers beyond the KDF limits cost no KDF work; a forged 16 MiB-chunk envelope
+// with a bad tag is refused in bounded memory (peak RSS measured with GNU time, /usr/bin/time;
+// CI installs it, elsewhere those tests are skipped by name).
 
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -91,6 +95,63 @@ function costlyForgery(env: Buffer, mutated: Buffer): boolean {
   return changed && checkKdfParams(m as Parameters<typeof checkKdfParams>[0]) === null;
 }
 
+// ---------------------------------------------------------------- the oracle: ENVELOPE.md's steps
+
+const MAGIC_BYTES = Buffer.from('AENV\r\n\x1a\n', 'latin1');
+const TRAILER_MAGIC_BYTES = Buffer.from('AENVEND\n', 'latin1');
+
+/** The KDF limits table of ENVELOPE.md, written out again (not aenv's checkKdfParams). */
+function withinLimits(kdf: number, p1: number, p2: number, p3: number): boolean {
+  if (kdf === 1) return p1 >= 14 && p1 <= 20 && p2 >= 8 && p2 <= 32 && p3 >= 1 && p3 <= 16 && 128 * p2 * 2 ** p1 * p3 <= 2 ** 30;
+  if (kdf === 2) return p1 >= 19456 && p1 <= 1048576 && p2 >= 2 && p2 <= 16 && p3 >= 1 && p3 <= 16 && p1 * p2 <= 4194304;
+  return p1 >= 100000 && p1 <= 10000000 && p2 === 0 && p3 === 0;
+}
+
+/** Steps 1-5 (no password): the status they give, or null when the header passes. */
+function headerSteps(b: Buffer): string | null {
+  const S = b.length;
+  if (S < 8 || !b.subarray(0, 8).equals(MAGIC_BYTES)) return 'not-envelope';
+  if (S < 9) return 'corrupt';
+  if (b[8] !== 1) return 'unsupported';
+  if (S < 184) return 'corrupt';
+  if (!createHash('sha256').update(b.subarray(0, 120)).digest().subarray(0, 8).equals(b.subarray(120, 128))) return 'corrupt';
+  const [suite, kdf, log2] = [b[9]!, b[10]!, b[11]!];
+  if (suite < 1 || suite > 2 || kdf < 1 || kdf > 3 || log2 < 12 || log2 > 24) return 'unsupported';
+  return withinLimits(kdf, b.readUInt32LE(12), b.readUInt32LE(16), b.readUInt32LE(20)) ? null : 'unsupported';
+}
+
+/** Steps 7-8: an impossible payload length or a missing trailer magic. */
+function layoutSteps(b: Buffer): string | null {
+  const L = b.length - 168;
+  const B = 2 ** b[11]! + 16;
+  if (L < 16 || (L > 16 && L % B >= 1 && L % B <= 16)) return 'corrupt';
+  return b.subarray(b.length - 40, b.length - 32).equals(TRAILER_MAGIC_BYTES) ? null : 'corrupt';
+}
+
+interface Expected { inspect: string; nopw: string; keyed: string; decrypt: string; warning: boolean }
+
+/**
+ * What each mode must say about `b`, a mutant of the envelope `orig`, with the right password.
+ * Beyond steps 1-5 and 7-8, which the oracle runs itself, it relies on what the keyed checks
+ * promise: header_mac covers bytes 0..87 and is itself bytes 88..119 (a change there is
+ * wrong-password, step 6, before any look at the payload), the chunk tags with their nonces and
+ * final flag cover the payload (a change there is corrupt, step 10), and the unkeyed digest covers
+ * everything before the trailer (passwordless: any change is corrupt, step 9; keyed: only the
+ * trailer's digest changed is a warning for decrypt and corrupt for verify, step 11).
+ */
+function expectedFor(orig: Buffer, b: Buffer): Expected {
+  const h = headerSteps(b);
+  if (h !== null) return { inspect: h, nopw: h, keyed: h, decrypt: h, warning: false };
+  const l = layoutSteps(b);
+  const inspect = l ?? 'ok';
+  const nopw = l ?? (b.equals(orig) ? 'ok' : 'corrupt');
+  if (!b.subarray(0, 120).equals(orig.subarray(0, 120))) return { inspect, nopw, keyed: 'wrong-password', decrypt: 'wrong-password', warning: false };
+  if (l !== null) return { inspect, nopw, keyed: l, decrypt: l, warning: false };
+  if (!b.subarray(0, b.length - 40).equals(orig.subarray(0, orig.length - 40))) return { inspect, nopw, keyed: 'corrupt', decrypt: 'corrupt', warning: false };
+  const digestSame = b.subarray(b.length - 32).equals(orig.subarray(orig.length - 32));
+  return { inspect, nopw, keyed: digestSame ? 'ok' : 'corrupt', decrypt: 'ok', warning: !digestSame };
+}
+
 let seq = 0;
 async function checkOne(orig: (typeof originals)[number], muts: Mutation[]): Promise<void> {
   const bytes = mutate(orig.env, muts);
@@ -101,16 +162,21 @@ async function checkOne(orig: (typeof originals)[number], muts: Mutation[]): Pro
   writeFileSync(src, bytes);
   const same = bytes.equals(orig.env);
   const out = path.join(dir, 'm.bin');
+  const want = expectedFor(orig.env, bytes);
   const d = await decryptFile(src, { base: dir, relDir: '', output: out }, { force: false, skipExisting: false, removeSource: false }, ctx);
   expect(STATUSES).toContain(d.status);
+  expect(d.status, `decrypt: ${d.detail}`).toBe(want.decrypt);
+  expect(d.warning !== undefined, 'decrypt warns exactly when only the trailer digest differs').toBe(want.warning);
   if (d.status === 'ok') expect(readFileSync(out).equals(orig.plain)).toBe(true); // never a wrong plaintext
   else expect(existsSync(out)).toBe(false);
   expect(readdirSync(dir).filter((n) => n !== 'm.bin')).toEqual(['m.bin.aspera-env']); // no temporary file
   const v = await verifyFile(src, ctx);
-  expect(v.status === 'ok').toBe(same); // keyed verify: ok exactly when the envelope is unchanged
+  expect(v.status, `keyed verify: ${v.detail}`).toBe(want.keyed);
   const p = await verifyFile(src, { ...ctx, keys: null });
-  if (p.status === 'ok') expect(same).toBe(true);
-  expect((await inspectFile(src)).status).toBeDefined();
+  expect(p.status, `passwordless verify: ${p.detail}`).toBe(want.nopw);
+  const i = await inspectFile(src);
+  expect(i.status, `inspect: ${i.detail}`).toBe(want.inspect);
+  expect(want.nopw === 'ok' || want.keyed === 'ok').toBe(same); // the oracle itself: only the original passes verify
 }
 
 describe('property: mutated envelopes, in process', () => {
@@ -131,11 +197,16 @@ describe('the CLI over a folder of mutants', () => {
     mkdirSync(dir);
     const cases = fc.sample(fc.tuple(fc.nat(originals.length - 1), fc.array(fc.oneof(headerMutation, tailMutation), { minLength: 1, maxLength: 3 })), { numRuns: 200, seed: 42 });
     let n = 0;
+    const want = new Map<string, Expected>(); // by output name
     for (const [k, muts] of cases) {
       const bytes = mutate(originals[k]!.env, muts);
       if (costlyForgery(originals[k]!.env, bytes)) continue;
-      writeFileSync(path.join(dir, `m${String(n++).padStart(3, '0')}-${originals[k]!.name}.aspera-env`), bytes);
+      const name = `m${String(n++).padStart(3, '0')}-${originals[k]!.name}`;
+      writeFileSync(path.join(dir, `${name}.aspera-env`), bytes);
+      want.set(name, expectedFor(originals[k]!.env, bytes));
     }
+    // Not vacuous: the sample holds every kind of outcome.
+    expect(new Set([...want.values()].map((w) => w.decrypt))).toEqual(new Set(['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password']));
     const pw = passwordFile(work.dir);
     const out = path.join(work.dir, 'cli-out');
     const r = aenv(['decrypt', dir, '-o', out, '--password-file', pw, '--json']);
@@ -147,6 +218,7 @@ describe('the CLI over a folder of mutants', () => {
     for (const row of rows) {
       expect(STATUSES).toContain(row['status']);
       const o = String(row['output']);
+      expect(row['status'], `${o}: ${String(row['detail'])}`).toBe(want.get(path.basename(o))?.decrypt);
       const orig = originals.find((x) => o.endsWith(`-${x.name}`))!;
       if (row['status'] === 'ok') expect(readFileSync(o).equals(orig.plain)).toBe(true);
       else expect(existsSync(o)).toBe(false);
@@ -154,12 +226,16 @@ describe('the CLI over a folder of mutants', () => {
     expect(Number(summary['ok']) + Number(summary['failed']) + Number(summary['skipped'])).toBe(n);
     expect(temps(out)).toEqual([]);
     const v = aenv(['verify', dir, '--json']);
-    expect(rowsOf(v.stdout).rows).toHaveLength(n);
+    const vrows = rowsOf(v.stdout).rows;
+    expect(vrows).toHaveLength(n);
+    for (const row of vrows) expect(row['status'], String(row['path'])).toBe(want.get(path.basename(String(row['path']), '.aspera-env'))?.nopw);
     expect(hasStackTrace(v.stderr)).toBe(false);
   }, 120_000);
 });
 
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null; // Debian package `time`
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null; // GNU time, Debian package `time`
+/** The name of a test that needs GNU time, saying so when it is skipped for the lack of it. */
+const needsTime = (name: string): string => (TIME ? name : `${name} (SKIPPED: needs GNU time, /usr/bin/time, Debian package \`time\`)`);
 
 /** Runs the CLI under /usr/bin/time; returns the peak RSS in MiB and the seconds taken. */
 function measured(args: string[]): { code: number | null; stdout: string; stderr: string; rssMiB: number; seconds: number } {
@@ -170,40 +246,50 @@ function measured(args: string[]): { code: number | null; stdout: string; stderr
   return { code: r.status, stdout: r.stdout.toString(), stderr, rssMiB: m ? Number(m[1]) / 1024 : NaN, seconds: (Date.now() - t0) / 1000 };
 }
 
+const BEYOND: [number, number, number, number][] = [
+  [KDF_SCRYPT, 31, 8, 1], [KDF_SCRYPT, 20, 32, 16], [2, 0xffffffff, 0xffffffff, 0xffffffff], [KDF_PBKDF2, 0xffffffff, 0, 0], [KDF_PBKDF2, 600000, 1, 0],
+];
+/** Writes one envelope per BEYOND entry into a new folder `name`, its header_check recomputed (a careful forger). */
+function writeBeyond(name: string): { dir: string; files: string[] } {
+  const dir = path.join(work.dir, name);
+  mkdirSync(dir);
+  const files = BEYOND.map(([kdf, p1, p2, p3], i) => {
+    const b = Buffer.from(originals[0]!.env);
+    b[10] = kdf;
+    b.writeUInt32LE(p1, OFF_P1);
+    b.writeUInt32LE(p2, 16);
+    b.writeUInt32LE(p3, 20);
+    b.set(headerCheck(b.subarray(0, 128)), OFF_HEADER_CHECK);
+    const f = path.join(dir, `b${i}.aspera-env`);
+    writeFileSync(f, b);
+    return f;
+  });
+  return { dir, files };
+}
+
 describe('bounded cost whatever the header says', () => {
   it('KDF parameters beyond the limits are refused as unsupported with no KDF work at all', async () => {
-    const base = originals[0]!.env;
-    const beyond: [number, number, number, number][] = [
-      [KDF_SCRYPT, 31, 8, 1], [KDF_SCRYPT, 20, 32, 16], [2, 0xffffffff, 0xffffffff, 0xffffffff], [KDF_PBKDF2, 0xffffffff, 0, 0], [KDF_PBKDF2, 600000, 1, 0],
-    ];
     const keys = new KeyCache(backend, passwordBytes(PASSWORD));
     const c = { ...ctx, keys };
-    const dir = path.join(work.dir, 'beyond');
-    mkdirSync(dir);
-    for (const [i, [kdf, p1, p2, p3]] of beyond.entries()) {
-      const b = Buffer.from(base);
-      b[10] = kdf;
-      b.writeUInt32LE(p1, OFF_P1);
-      b.writeUInt32LE(p2, 16);
-      b.writeUInt32LE(p3, 20);
-      b.set(headerCheck(b.subarray(0, 128)), OFF_HEADER_CHECK); // a careful forger
-      const f = path.join(dir, `b${i}.aspera-env`);
-      writeFileSync(f, b);
+    const { dir, files } = writeBeyond('beyond');
+    for (const [i, f] of files.entries()) {
       const t0 = Date.now();
       const r = await decryptFile(f, { base: dir, relDir: '', output: path.join(dir, `b${i}`) }, { force: false, skipExisting: false, removeSource: false }, c);
       expect(r.status).toBe('unsupported');
       expect(Date.now() - t0).toBeLessThan(500);
     }
     expect(keys.derivations).toBe(0);
-    if (!TIME) return; // peak RSS needs /usr/bin/time (Debian package `time`)
-    // And through the CLI, with the independent vector too: quick and small.
+  });
+
+  it.skipIf(!TIME)(needsTime('the CLI too, with the independent vector: unsupported, quick and small (peak RSS)'), () => {
+    const { dir } = writeBeyond('beyond-cli');
     const m = measured(['decrypt', dir, vectorPath('bad-kdf-too-costly.aspera-env'), '-o', path.join(work.dir, 'beyond-out'), '--password-file', passwordFile(work.dir), '--json']);
-    expect(rowsOf(m.stdout).rows.map((x) => x['status'])).toEqual(Array(beyond.length + 1).fill('unsupported'));
+    expect(rowsOf(m.stdout).rows.map((x) => x['status'])).toEqual(Array(BEYOND.length + 1).fill('unsupported'));
     console.info(`beyond-limits headers: ${m.seconds.toFixed(2)} s, peak RSS ${m.rssMiB.toFixed(0)} MiB`);
     expect(m.rssMiB).toBeLessThan(200);
   });
 
-  it.skipIf(!TIME)('(needs /usr/bin/time) 16 MiB chunks with a bad tag: corrupt, nothing written, peak RSS bounded, six at once too', () => {
+  it.skipIf(!TIME)(needsTime('16 MiB chunks with a bad tag: corrupt, nothing written, peak RSS bounded, six at once too'), () => {
     const dir = path.join(work.dir, 'big-chunks');
     mkdirSync(dir);
     const pw = passwordFile(work.dir);
