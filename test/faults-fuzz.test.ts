@@ -24,7 +24,7 @@ import { KDF_PBKDF2, KDF_SCRYPT, OFF_HEADER_CHECK, OFF_P1, OFF_SALT } from '../s
 import { headerCheck } from '../src/format/header.js';
 import { checkKdfParams } from '../src/format/kdf-params.js';
 import { STATUSES } from '../src/format/status.js';
-import { aenv, BIN, PASSWORD, passwordFile } from './helpers/cli.js';
+import { aenv, BIN, CLI_ONLY, PASSWORD, passwordFile, UNDER_MUTATION } from './helpers/cli.js';
 import { vectorPath } from './helpers/vectors.js';
 import { hasStackTrace, ramTempDir, rowsOf, temps } from './helpers/faults.js';
 import { expectedFor, type Expected } from './helpers/oracle.js';
@@ -135,7 +135,7 @@ describe('property: mutated envelopes, in process', () => {
   }, 120_000);
 });
 
-describe('the CLI over a folder of mutants', () => {
+describe.skipIf(UNDER_MUTATION)(`the CLI over a folder of mutants${CLI_ONLY}`, () => {
   it('every file ends with exactly one status, no crash, no stack trace, outputs only for ok', () => {
     const dir = path.join(work.dir, 'cli');
     mkdirSync(dir);
@@ -225,7 +225,7 @@ describe('bounded cost whatever the header says', () => {
     expect(keys.derivations).toBe(0);
   });
 
-  it.skipIf(!TIME)(needsTime('the CLI too, with the independent vector: unsupported, quick and small (peak RSS)'), () => {
+  it.skipIf(!TIME || UNDER_MUTATION)(needsTime(`the CLI too, with the independent vector: unsupported, quick and small (peak RSS)${CLI_ONLY}`), () => {
     const { dir } = writeBeyond('beyond-cli');
     const m = measured(['decrypt', dir, vectorPath('bad-kdf-too-costly.aspera-env'), '-o', path.join(work.dir, 'beyond-out'), '--password-file', passwordFile(work.dir), '--json']);
     expect(rowsOf(m.stdout).rows.map((x) => x['status'])).toEqual(Array(BEYOND.length + 1).fill('unsupported'));
@@ -233,7 +233,7 @@ describe('bounded cost whatever the header says', () => {
     expect(m.rssMiB).toBeLessThan(200);
   });
 
-  it.skipIf(!TIME)(needsTime('16 MiB chunks with a bad tag: corrupt, nothing written, peak RSS bounded, six at once too'), () => {
+  it.skipIf(!TIME || UNDER_MUTATION)(needsTime(`16 MiB chunks with a bad tag: corrupt, nothing written, peak RSS bounded, six at once too${CLI_ONLY}`), () => {
     const dir = path.join(work.dir, 'big-chunks');
     mkdirSync(dir);
     const pw = passwordFile(work.dir);

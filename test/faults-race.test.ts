@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commit, createTemp, ExistsError, finishTemp } from '../src/fsops/atomic.js';
-import { BIN, passwordFile } from './helpers/cli.js';
+import { BIN, CLI_ONLY, passwordFile, UNDER_MUTATION } from './helpers/cli.js';
 import { listTree, ramTempDir, rowsOf, seal, sha256, temps, waitFor } from './helpers/faults.js';
 
 const FILES = 48;
@@ -110,7 +110,7 @@ describe('the commit itself never replaces (in-process, many times)', () => {
   });
 });
 
-describe('two CLI runs racing over one tree into one output folder', () => {
+describe.skipIf(UNDER_MUTATION)(`two CLI runs racing over one tree into one output folder${CLI_ONLY}`, () => {
   it('default: each output is ok in exactly one run and exists in the other; all complete and correct', async () => {
     const out = path.join(work.dir, 'out-default');
     const { a, b, byOutput } = await race(out, []);
@@ -152,7 +152,7 @@ describe('two CLI runs racing over one tree into one output folder', () => {
   }, 60_000);
 });
 
-describe('a commit race made on purpose: the output appears while aenv is writing it', () => {
+describe.skipIf(UNDER_MUTATION)(`a commit race made on purpose: the output appears while aenv is writing it${CLI_ONLY}`, () => {
   // 24 MiB on the pure-JS backend: long enough to create the output from here once aenv's
   // temporary file holds its first chunks, well before aenv commits.
   let big: Buffer;
