@@ -1,10 +1,10 @@
 // Mutation testing (Stryker) over the code that decides what is authentic and what is written:
 // the envelope format, the stream codec, key derivation and chunk opening (the worker module
-// included), and the atomic commit. `npm run mutate` builds dist/js (the CLI tests in the mixed
-// files run once in the dry run, against the unmutated build) and runs Stryker with per-test
-// coverage, so each mutant runs only the tests that execute it. Surviving mutants are either
-// killed by a new test or listed, with the reason they are equivalent, in
-// test/mutation-equivalents.md. Reports: reports/mutation/ (gitignored).
+// included), and the atomic commit. `npm run mutate` (build-scripts/mutate.mjs) builds dist/js,
+// runs Stryker with per-test coverage, so each mutant runs only the in-process tests that execute
+// it, and then checks that every surviving mutant is listed, with the reason it is equivalent, in
+// test/mutation-equivalents.md (build-scripts/check-mutants.mjs). Reports: reports/mutation/
+// (gitignored). Below a 90 % score the run fails.
 //
 // Adjust MUTATE as modules move; `npm run mutate -- --mutate 'src/format/**/*.ts'` runs a subset.
 
@@ -49,7 +49,7 @@ export default {
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  thresholds: { high: 95, low: 90, break: null },
+  thresholds: { high: 95, low: 90, break: 90 }, // the issue's target: a lower score fails the run
   concurrency: 1,
   // Mutant runs pay the test files' set-up (key derivations, sealing) that the per-test times
   // of the dry run leave out, so the slack is generous; real infinite loops are caught sooner by
