@@ -4,10 +4,13 @@
 // no partial output; a rerun over the same tree completes. A run killed outright (SIGKILL)
 // leaves a temporary file that the next run removes and never mistakes for an envelope.
 // `encrypt -`/`decrypt -` waiting on an idle standard input end at the first SIGINT (exit 130),
-// and what encrypt wrote so far is never a valid envelope.
+// what encrypt wrote so far is never a valid envelope and what decrypt wrote is a verified prefix.
+// No fixed sleeps: each signal is sent once the child shows it is where the test wants it (a
+// temporary file holding plaintext; a stream's first sealed or opened chunk on standard output,
+// which only comes after the key derivation).
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aenv, aenvAsync, aenvBytes, passwordFile, tempDir } from './helpers/cli.js';
@@ -33,24 +36,42 @@ afterAll(() => tmp.cleanup());
 
 const temps = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.partial')) : []);
 
-/** Starts `aenv ARGS`, waits until a temporary file shows up in `dir`, then sends `signal`. */
+/** Bytes in the temporary files of `dir` (0 when there is none, or it vanished meanwhile). */
+function tempBytes(dir: string): number {
+  let n = 0;
+  for (const t of temps(dir)) {
+    try {
+      n += statSync(path.join(dir, t)).size;
+    } catch {
+      /* committed or removed between the listing and the stat */
+    }
+  }
+  return n;
+}
+
+/** Polls (every 10 ms) until `pred()` holds, the child exits, or 30 s pass; returns whether it held. */
+async function until(pred: () => boolean, child: { exitCode: number | null; signalCode: NodeJS.Signals | null }): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return pred();
+}
+
+/**
+ * Starts `aenv ARGS`, waits until a temporary file in `dir` holds more than one 64 KiB chunk of
+ * plaintext (so it is the big file's, the small one has 33 bytes: the run is past its key
+ * derivation and in the middle of writing the big file), then sends `signal`.
+ */
 async function interruptWhenWriting(args: string[], dir: string, signal: NodeJS.Signals): Promise<{ code: number | null; sig: NodeJS.Signals | null; stderr: string; sawTemp: boolean }> {
   const p = aenvAsync(args);
   let stderr = '';
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   p.stdout.resume();
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((res) => p.on('close', (c, s) => res([c, s])));
-  let sawTemp = false;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && p.exitCode === null) {
-    if (temps(dir).length) {
-      sawTemp = true;
-      await new Promise((r) => setTimeout(r, 150)); // some plaintext is in the temporary file now
-      p.kill(signal);
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const sawTemp = await until(() => tempBytes(dir) > 65536, p);
+  if (sawTemp) p.kill(signal);
   const [code, sig] = await exited;
   return { code, sig, stderr, sawTemp };
 }
@@ -110,17 +131,30 @@ describe('SIGINT on a stream', () => {
   it('encrypt - and decrypt - blocked on an idle standard input end at once with 130', async () => {
     // Bug guarded: the flag was only looked at between reads, so with the pipe idle the first
     // Ctrl-C did nothing at all.
-    const envelope = readFileSync(path.join(src, 'a-small.txt.aspera-env'));
-    for (const [verb, first] of [['encrypt', Buffer.alloc(100_000, 1)], ['decrypt', envelope.subarray(0, 150)]] as const) {
+    const C = 65536; // the encrypt default and the chunk size of the envelopes made above
+    const B = C + 16;
+    const envelope = readFileSync(path.join(src, 'b-big.bin.aspera-env'));
+    const cases = [
+      // 100,000 bytes: chunk 0 is known not to be the last, so it is sealed and written after
+      // the header; then encrypt waits for more.
+      { verb: 'encrypt', first: Buffer.alloc(100_000, 1), shown: 128 + B },
+      // The header, chunk 0 and 1,000 bytes: chunk 0 is followed by more than 40 bytes, so it
+      // cannot be the last; its plaintext comes out once its tag verified. Chunk 1 is incomplete
+      // and held back (ENVELOPE.md: a stream decoder holds back up to B + 40 bytes).
+      { verb: 'decrypt', first: envelope.subarray(0, 128 + B + 1000), shown: C },
+    ] as const;
+    for (const { verb, first, shown } of cases) {
       const extra = verb === 'encrypt' ? ['--kdf', 'pbkdf2'] : [];
       const p = aenvAsync([verb, '-', ...extra, '--password-file', pw]);
       const chunks: Buffer[] = [];
+      let got = 0;
       let stderr = '';
-      p.stdout.on('data', (d: Buffer) => chunks.push(d));
+      p.stdout.on('data', (d: Buffer) => { chunks.push(d); got += d.length; });
       p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       p.stdin.write(first); // then the pipe stays open and idle
       const exited = new Promise<number | null>((res) => p.on('close', (c) => res(c)));
-      await new Promise((r) => setTimeout(r, 2500)); // past the key derivation
+      // Past the key derivation and through what it was given: its first chunk is out.
+      expect(await until(() => got >= shown, p), `${verb}: no output after its first chunk: ${stderr}`).toBe(true);
       const t0 = Date.now();
       p.kill('SIGINT');
       const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
@@ -129,11 +163,13 @@ describe('SIGINT on a stream', () => {
       expect(code, `${verb}: ${stderr}`).toBe(130);
       expect(Date.now() - t0).toBeLessThan(4000);
       expect(stderr).toMatch(/interrupted/);
+      const written = Buffer.concat(chunks);
       if (verb === 'encrypt') {
-        const partial = Buffer.concat(chunks);
-        expect(partial.length).toBeGreaterThan(0);
-        const d = aenvBytes(['decrypt', '-', '--password-file', pw], { input: partial });
+        expect(written.length).toBe(128 + B); // the header and chunk 0, nothing after the signal
+        const d = aenvBytes(['decrypt', '-', '--password-file', pw], { input: written });
         expect(d.code).toBe(1);
+      } else {
+        expect(written.equals(big.subarray(0, C)), 'decrypt wrote exactly the verified chunk 0').toBe(true);
       }
     }
   });

@@ -1,5 +1,5 @@
 // Interop with an independent implementation of AENV/1: test/interop/aenv_ref.py, a small Python
-// encoder/decoder written from shared/ENVELOPE.md alone (on the `cryptography` package), so that
+// encoder/decoder written from shared/ENVELOPE.md alone (on Python's `cryptography` and argon2-cffi), so that
 // a bug aenv shares with its own vectors or tests is unlikely to be shared with it too.
 //  (a) the reference gives every vector of test/vectors its expected statuses, plaintext and keys;
 //  (b) envelopes `aenv encrypt` makes (both suites x chunk sizes 4 KiB, 64 KiB, 1 MiB x plaintext
@@ -12,8 +12,9 @@
 //  (d) damaged reference-made envelopes get the same status from both, in all three modes, and a
 //      failed aenv decrypt leaves nothing behind;
 //  (e) a password typed in NFD opens what was sealed with its NFC form, both ways.
-// One KDF derivation per run and batch wherever the CLI allows it. Skipped with a reason when
-// python3 with `cryptography` (44+, for Argon2id) is not available.
+// One KDF derivation per run and batch wherever the CLI allows it. Skipped with a reason when the
+// interpreter (AENV_PYTHON, else /usr/bin/python3) lacks `cryptography` or an Argon2id; CI
+// (.ci/run) installs both and fails on that skip.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,21 +23,24 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aenvAsync, jsonLines, passwordFile, ROOT, tempDir, VECTORS } from './helpers/cli.js';
 
-const PY = process.env['PYTHON'] ?? 'python3';
+// The interpreter is fixed, not whichever python3 comes first on PATH (a developer's pyenv
+// shim, say), so that what CI tests does not depend on the machine: AENV_PYTHON when set (.ci/run
+// sets it), else Debian's /usr/bin/python3. This workplace cannot reach PyPI, so CI uses Debian's
+// python3-cryptography (38: AES-GCM, ChaCha20-Poly1305, HKDF) and python3-argon2 (argon2-cffi,
+// the Argon2 reference C code) for Argon2id; aenv_ref.py takes cryptography's own Argon2id when
+// it is 44 or newer. Either way the reference shares no crypto code with aenv.
+const PY = process.env['AENV_PYTHON'] || '/usr/bin/python3';
 const REF = path.join(ROOT, 'test/interop/aenv_ref.py');
 
+/** null when PY runs aenv_ref.py with every primitive it needs (Argon2id included), else why not. */
 function probePython(): string | null {
-  const r = spawnSync(PY, ['-c', [
-    'import sys, cryptography',
-    'from cryptography.hazmat.primitives.kdf.argon2 import Argon2id',
-    'print(sys.version.split()[0], cryptography.__version__)',
-  ].join('\n')], { encoding: 'utf8' });
+  const r = spawnSync(PY, [REF, 'impl'], { encoding: 'utf8' });
   if (r.error) return `${PY} not runnable (${r.error.message})`;
-  if (r.status !== 0) {
-    return /argon2/i.test(r.stderr)
-      ? `${PY}: cryptography too old for Argon2id (needs 44+)`
-      : `${PY} -c 'import cryptography' failed`;
+  if (r.status === 1 && /"argon2id": null/.test(r.stdout)) {
+    return `${PY}: no Argon2id (needs cryptography 44+ or argon2-cffi, Debian python3-argon2)`;
   }
+  if (r.status !== 0) return `${PY} ${path.relative(ROOT, REF)} impl failed: ${r.stderr.trim().split('\n').pop()}`;
+  console.info(`interop reference: ${r.stdout.trim()}`);
   return null;
 }
 const skipReason = probePython();

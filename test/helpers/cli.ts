@@ -11,6 +11,16 @@ export const BIN = path.join(ROOT, 'bin/aenv.js');
 export const VECTORS = path.join(ROOT, 'test/vectors');
 export const PASSWORD = 'correct horse ☃ battery';
 
+/**
+ * Set by vitest.mutation.config.mjs when Stryker runs the in-process tests. Tests that run the
+ * CLI (the built dist/js, in a child process, which Stryker does not mutate) cannot kill a mutant
+ * and are skipped then; everywhere else, CI included, this is false and they run (a skip there
+ * fails CI: .ci/check-skips.mjs).
+ */
+export const UNDER_MUTATION = process.env['AENV_MUTATION'] === '1';
+/** describe/it name suffix saying why a CLI test is skipped under mutation testing. */
+export const CLI_ONLY = UNDER_MUTATION ? ' (SKIPPED under mutation testing: runs the unmutated build)' : '';
+
 export interface RunResult {
   code: number | null;
   stdout: string;

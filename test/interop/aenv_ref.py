@@ -6,7 +6,12 @@
 # test/interop.test.ts to check that envelopes aenv makes open here and that
 # envelopes made here open in aenv.
 #
-# Needs Python 3.8+ and the `cryptography` package (Argon2id needs 44+).
+# Needs Python 3.8+ and the `cryptography` package (AES-GCM, ChaCha20-Poly1305,
+# HKDF; Debian bookworm's python3-cryptography 38 is enough), and for Argon2id
+# either cryptography >= 44 or argon2-cffi (Debian: python3-argon2, bindings to
+# the Argon2 reference C implementation). CI uses Debian's packages because this
+# workplace cannot reach PyPI; both Argon2id sources are independent of aenv's
+# own (OpenSSL / @noble) Argon2id. `aenv_ref.py impl` prints which one is used.
 #
 # CLI (every command prints one JSON line per file; exit 0 only when all are ok):
 #   aenv_ref.py decrypt FILE|DIR PWFILE OUT|OUTDIR
@@ -15,6 +20,8 @@
 #                       [--params P1,P2,P3] [--salt HEX] [--nonce HEX]
 #   aenv_ref.py vectors VECTORS_DIR   (checks every entry of VECTORS_DIR/vectors.json:
 #                       the three statuses, the plaintext, the intermediate keys)
+#   aenv_ref.py impl    (one JSON line: python, cryptography and Argon2id versions;
+#                       exit 1 when no Argon2id is available)
 # With a directory, every regular file under it (sorted, recursive) is handled;
 # encrypt writes OUTDIR/SUB/NAME.aspera-env, decrypt writes OUTDIR/SUB/NAME without
 # the `.aspera-env` suffix. One run shares a salt (encrypt) and caches master keys
@@ -36,8 +43,35 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 try:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-except ImportError:  # cryptography < 44
+except ImportError:  # cryptography < 44 (Debian bookworm has 38)
     Argon2id = None
+try:
+    from argon2 import low_level as argon2_low_level  # argon2-cffi (Debian: python3-argon2)
+except ImportError:
+    argon2_low_level = None
+
+
+def argon2id_impl():
+    """Which Argon2id this file uses: cryptography's when it has one, else argon2-cffi's; None if neither."""
+    if Argon2id is not None:
+        import cryptography
+        return "cryptography " + cryptography.__version__
+    if argon2_low_level is not None:
+        import argon2
+        return "argon2-cffi " + getattr(argon2, "__version__", "?")
+    return None
+
+
+def argon2id(P, salt, m, t, p):
+    """Argon2id v1.3 (RFC 9106), no secret, no associated data, 32-byte output."""
+    if Argon2id is not None:
+        return Argon2id(salt=salt, length=32, iterations=t, lanes=p, memory_cost=m,
+                        ad=None, secret=None).derive(P)
+    if argon2_low_level is not None:
+        return argon2_low_level.hash_secret_raw(P, salt, time_cost=t, memory_cost=m, parallelism=p,
+                                                hash_len=32, type=argon2_low_level.Type.ID,
+                                                version=0x13)
+    raise RuntimeError("Argon2id needs cryptography >= 44 or argon2-cffi (python3-argon2)")
 
 MAGIC = b"AENV\r\n\x1a\n"
 TRAILER_MAGIC = b"AENVEND\n"
@@ -117,10 +151,7 @@ def derive_master(P, kdf, params, salt):
         maxmem = 128 * p2 * (n + 2 + p3) + (64 << 20)
         return hashlib.scrypt(P, salt=salt, n=n, r=p2, p=p3, maxmem=maxmem, dklen=32)
     if kdf == KDF_ARGON2ID:
-        if Argon2id is None:
-            raise RuntimeError("Argon2id needs cryptography >= 44")
-        return Argon2id(salt=salt, length=32, iterations=p2, lanes=p3, memory_cost=p1,
-                        ad=None, secret=None).derive(P)
+        return argon2id(P, salt, p1, p2, p3)
     if kdf == KDF_PBKDF2:
         return hashlib.pbkdf2_hmac("sha256", P, salt, p1, dklen=32)
     raise ValueError("unknown kdf %r" % kdf)
@@ -402,7 +433,15 @@ def main(argv):
     e.add_argument("--nonce", help="64 hex digits (single file only; default: random)")
     t = sub.add_parser("vectors")
     t.add_argument("dir")
+    sub.add_parser("impl")
     a = ap.parse_args(argv)
+
+    if a.cmd == "impl":
+        import cryptography
+        impl = argon2id_impl()
+        _emit({"python": sys.version.split()[0], "executable": sys.executable,
+               "cryptography": cryptography.__version__, "argon2id": impl})
+        return 0 if impl is not None else 1
 
     if a.cmd == "vectors":
         all_ok = True
