@@ -258,7 +258,7 @@ describe('inspect and --version', () => {
     const v = aenv(['--version'], { env });
     expect(v.code).toBe(0);
     const lines = v.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(lines[0]).toMatch(/^aenv \d+\.\d+\.\d+ \(commit /);
     expect(lines[1]).toBe(`asunprotect: ${s.asunprotect} (from AENV_ASUNPROTECT)`);
     expect(lines[2]).toMatch(/^asprotect: not found \(looked in PATH and \d+ places?; --asprotect PATH or AENV_ASPROTECT=PATH to name it\)$/);
     const h = aenv(['--help'], { env });

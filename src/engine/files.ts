@@ -118,6 +118,7 @@ class SourceKept extends Error {
 
 /** --remove-source: the input goes only while its name still points to the file that was read. */
 export async function removeSource(src: InputFile): Promise<void> {
+  await src.settled();
   src.close();
   if (!src.nameStillPointsHere()) throw new SourceKept('its name no longer points to the file that was read (it was renamed, replaced or changed meanwhile)');
   try {
@@ -158,7 +159,8 @@ class Held {
   shared?: string;
   constructor(private readonly run: RunContext) {}
   async close(): Promise<void> {
-    await this.digest?.stop(); // no read in flight once the file is closed
+    await this.digest?.stop();
+    await this.src?.settled(); // no read in flight once the file is closed
     this.out?.discard();
     this.src?.close();
     if (this.env?.whole) this.run.buffers.give(this.env.whole.buffer as ArrayBuffer);

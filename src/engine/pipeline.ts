@@ -225,7 +225,8 @@ export interface Plain {
 /**
  * Step 10: the plaintext of `blocks`, in order, each released only once every chunk in it
  * verified; a failed tag throws `corrupt` naming the chunk and its offset. Up to `depth`
- * blocks are worked on at once.
+ * blocks are worked on at once, and a block is handed on as soon as it is opened, even while
+ * the source has nothing new (a stream on an idle pipe: ENVELOPE.md holds back no more than it must).
  */
 export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, depth: number, chunkSize: number, run: RunContext): AsyncGenerator<Plain> {
   const inFlight: { block: Block; done: Promise<Done> }[] = [];
@@ -242,17 +243,37 @@ export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, dept
       return { plaintext: d.bytes.subarray(0, d.result), sealedBytes: block.bytes.length, release: giveBack };
     });
   };
+  const source = blocks[Symbol.asyncIterator]();
+  let next: Promise<IteratorResult<Block>> | null = source.next();
   try {
-    for await (const block of blocks) {
-      const done = work('open', block, 0);
-      done.catch(() => undefined); // awaited in turn below
-      inFlight.push({ block, done });
-      if (inFlight.length >= depth) yield await settle();
+    while (next || inFlight.length) {
+      if (next && inFlight.length < depth) {
+        // Take the next block, unless the oldest one in flight is opened first.
+        const head = inFlight[0]?.done.then(() => 'head' as const, () => 'head' as const);
+        const first = head ? await Promise.race([next.then(() => 'next' as const), head]) : 'next';
+        if (first === 'next') {
+          const r: IteratorResult<Block> = await next;
+          next = null;
+          if (!r.done) {
+            const done = work('open', r.value, 0);
+            done.catch(() => undefined); // awaited in turn below
+            inFlight.push({ block: r.value, done });
+            next = source.next();
+          }
+          continue;
+        }
+      }
+      yield await settle();
     }
-    while (inFlight.length) yield await settle();
   } finally {
-    // Stopped early (a failure, an interruption): wait for the blocks still being worked on.
+    // Stopped early (a failure, an interruption): wait for the blocks still being worked on, and
+    // let the source go without waiting for it (an idle pipe may never answer; a file's reads
+    // are waited for by its InputFile before it is closed).
     await Promise.allSettled(inFlight.map((f) => f.done));
+    if (next) {
+      next.catch(() => undefined);
+      source.return?.(undefined).catch(() => undefined);
+    }
   }
 }
 

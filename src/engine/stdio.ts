@@ -45,7 +45,7 @@ export async function decryptStream(input: Readable, output: Writable, run: RunC
   const hash = run.backend.sha256();
   hash.update(header.raw);
   const C = chunkSize(header);
-  const framer = new StreamFramer(C, hash, run.pool?.usable ? 1 << 20 : 1);
+  const framer = new StreamFramer(C, hash); // each chunk out as soon as it is known not to be the last
   let digestOk: boolean | null = null;
   async function* blocks(): AsyncGenerator<SealedBlock> {
     const first = framer.push(head.subarray(HEADER_LEN));

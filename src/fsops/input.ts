@@ -67,8 +67,24 @@ export class InputFile {
     return { dev: this.at.dev, ino: this.at.ino };
   }
 
+  /** Reads still under way (close() after settled() never pulls the descriptor from under one). */
+  private readonly reading = new Set<Promise<unknown>>();
+
+  /** Resolves once no read started through this file is under way any more. */
+  async settled(): Promise<void> {
+    while (this.reading.size) await Promise.allSettled([...this.reading]);
+  }
+
   /** Fills `buf` from `pos`; a short read means the file shrank. */
-  async readExactly(buf: Uint8Array, pos: number): Promise<Uint8Array> {
+  readExactly(buf: Uint8Array, pos: number): Promise<Uint8Array> {
+    const p = this.fill(buf, pos);
+    this.reading.add(p);
+    const done = (): void => void this.reading.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async fill(buf: Uint8Array, pos: number): Promise<Uint8Array> {
     for (let got = 0; got < buf.length;) {
       const n = await new Promise<number>((resolve, reject) =>
         fs.read(this.fd, buf, got, buf.length - got, pos + got, (err, k) => (err ? reject(err) : resolve(k))));
