@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareManifest, ManifestCheck, type BatchKind, type Observed } from '../src/batch/manifest-check.js';
 import { decodeManifest, encodeManifestBytes, isManifestPath, manifestName, type Manifest, type ManifestEntry } from '../src/batch/manifest.js';
-import { getBackend } from '../src/crypto/index.js';
+import { getBackend } from './helpers/backends.js';
 import { KDF_PBKDF2, SUITE_AES_256_GCM } from '../src/format/constants.js';
 import { parseHeader } from '../src/format/header.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
