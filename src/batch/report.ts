@@ -283,7 +283,7 @@ export class ReportMerger {
   }
 }
 
-const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error'];
+const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing'];
 function statusOrder(s: string): number {
   const i = ORDER.indexOf(s);
   return i < 0 ? ORDER.length : i;
