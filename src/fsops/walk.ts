@@ -64,6 +64,9 @@ function errText(e: unknown): string {
   return err.code ? `${err.code}: ${err.syscall ?? 'access'} failed` : String(e);
 }
 
+/** Entries of one folder stat()ed at once. */
+const STAT_BATCH = 64;
+
 const under = (p: string, dir: string): boolean => p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 
 /** One run's walk: PATHs are walked one after the other with `path()`, sharing what was seen. */
@@ -202,35 +205,63 @@ export class Walker {
     const problems: WalkProblem[] = [];
     entries = await dropBadNames(full, entries, this.opt.accept, problems); // names not valid UTF-8: reported
     for (const problem of problems) yield { kind: 'problem', problem };
-    for (const ent of entries) {
+    // Only what may be taken is stat()ed, STAT_BATCH entries at a time (each stat is a round
+    // trip to the thread pool; one after the other they would dominate the walk of a large tree).
+    const wanted = entries.filter((ent) => {
       const isLink = ent.isSymbolicLink();
-      if (isLink && !this.opt.followSymlinks) continue; // not followed
-      if (!isLink && !ent.isDirectory() && (!ent.isFile() || !this.opt.accept(ent.name) || isTempName(ent.name))) continue; // not taken: no stat
-      const childRel = rel ? path.join(rel, ent.name) : ent.name;
-      const child = path.join(root, childRel);
-      let st: Stats;
-      try {
-        st = isLink ? await fsp.stat(child) : await fsp.lstat(child);
-      } catch (e) {
-        if (isLink) continue; // a dangling link: nothing to read
-        yield { kind: 'problem', problem: { path: child, message: `cannot stat (${errText(e)})` } };
-        continue;
-      }
-      if (st.isSymbolicLink()) continue; // replaced by a link since the listing: not followed
-      const linked = viaLink || isLink;
-      if (st.isDirectory()) {
-        const id = `${st.dev}:${st.ino}`;
-        if (this.visited.has(id) || this.skipped(st)) continue; // listed already (a loop, or a second link to it), or the -o folder
-        this.visited.add(id);
-        yield* this.dir(root, realRoot, childRel, linked, { dev: st.dev, ino: st.ino });
-      } else if (st.isFile() && !isTempName(ent.name) && this.opt.accept(ent.name)) {
-        if (isLink && (await this.listedDirectly(child))) continue; // a link to a file its own folder's listing takes
-        if (this.again(st, linked, false)) continue; // the same file reached twice (two PATHs, or links)
-        yield {
-          kind: 'file',
-          file: { path: child, root, rel: childRel, realRoot, viaLink: linked, followLink: isLink, dirId, size: st.size, dev: st.dev, ino: st.ino },
-        };
+      if (isLink) return this.opt.followSymlinks; // not followed otherwise
+      return ent.isDirectory() || (ent.isFile() && this.opt.accept(ent.name) && !isTempName(ent.name));
+    });
+    entries = [];
+    for (let b = 0; b < wanted.length; b += STAT_BATCH) {
+      const batch = wanted.slice(b, b + STAT_BATCH);
+      const stats = await Promise.all(batch.map((ent) => {
+        const child = path.join(root, rel ? path.join(rel, ent.name) : ent.name);
+        return (ent.isSymbolicLink() ? fsp.stat(child) : fsp.lstat(child)).then((st) => ({ st, err: null }), (err: unknown) => ({ st: null, err }));
+      }));
+      for (let i = 0; i < batch.length; i++) {
+        const ent = batch[i]!;
+        const childRel = rel ? path.join(rel, ent.name) : ent.name;
+        const it = ent.isSymbolicLink() ? await this.entry(root, realRoot, childRel, viaLink, dirId, ent, stats[i]!) : this.entrySync(root, realRoot, childRel, viaLink, dirId, ent, stats[i]!);
+        if (it === null) continue;
+        if (it.kind === 'dir') yield* this.dir(root, realRoot, childRel, it.linked, it.id);
+        else yield it;
       }
     }
   }
+
+  /** One entry of a folder listing, with its stat() (or why it failed): an item, a folder to walk, or nothing. */
+  private entrySync(root: string, realRoot: string, childRel: string, viaLink: boolean, dirId: { dev: number; ino: number },
+    ent: import('node:fs').Dirent, stat: { st: Stats | null; err: unknown }): Entry {
+    const isLink = ent.isSymbolicLink();
+    const child = path.join(root, childRel);
+    const st = stat.st;
+    if (st === null) {
+      if (isLink) return null; // a dangling link: nothing to read
+      return { kind: 'problem', problem: { path: child, message: `cannot stat (${errText(stat.err)})` } };
+    }
+    if (st.isSymbolicLink()) return null; // replaced by a link since the listing: not followed
+    const linked = viaLink || isLink;
+    if (st.isDirectory()) {
+      const id = `${st.dev}:${st.ino}`;
+      if (this.visited.has(id) || this.skipped(st)) return null; // listed already (a loop, or a second link to it), or the -o folder
+      this.visited.add(id);
+      return { kind: 'dir', linked, id: { dev: st.dev, ino: st.ino } };
+    }
+    if (!st.isFile() || isTempName(ent.name) || !this.opt.accept(ent.name)) return null;
+    if (this.again(st, linked, false)) return null; // the same file reached twice (two PATHs, or links)
+    return {
+      kind: 'file',
+      file: { path: child, root, rel: childRel, realRoot, viaLink: linked, followLink: isLink, dirId, size: st.size, dev: st.dev, ino: st.ino },
+    };
+  }
+
+  /** The same for a followed link: a link to a file that its own folder's listing takes is not taken. */
+  private async entry(root: string, realRoot: string, childRel: string, viaLink: boolean, dirId: { dev: number; ino: number },
+    ent: import('node:fs').Dirent, stat: { st: Stats | null; err: unknown }): Promise<Entry> {
+    if (stat.st?.isFile() && this.opt.accept(ent.name) && !isTempName(ent.name) && (await this.listedDirectly(path.join(root, childRel)))) return null;
+    return this.entrySync(root, realRoot, childRel, viaLink, dirId, ent, stat);
+  }
 }
+
+type Entry = WalkItem | { kind: 'dir'; linked: boolean; id: { dev: number; ino: number } } | null;
