@@ -79,15 +79,10 @@ export class Inputs {
     for (const p of this.spec.paths) yield* this.one(walker, p, hooks);
     const list = this.spec.filesFrom;
     if (!list) return;
-    let listed = 0;
     for await (const item of listItems(list)) {
       if (item.kind === 'path') {
-        listed++;
         yield* this.one(walker, item.path, hooks, true);
         continue;
-      }
-      if (listed === 0 && /looks (newline|NUL)-separated/.test(item.message)) {
-        throw new UsageError(`--files-from ${showPath(list.file)}: ${item.message}`, item.hint);
       }
       this.problems++;
       yield { kind: 'row', result: { path: `${list.file === '-' ? '(standard input)' : list.file}:${item.n}`, status: 'io-error', bytes: 0, detail: item.message, hint: item.hint } };
@@ -137,12 +132,23 @@ function problemKey(p: WalkProblem, root: string | null): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? toSlashPath(rel, path.sep) : shardKey(p.path, path.sep) || p.path;
 }
 
-/** The entries of a --files-from list, as it streams in. */
+/**
+ * The entries of a --files-from list, as it streams in. A list that is wrong as a whole (the
+ * other separator than -0 says, before any path) is a usage error.
+ */
 async function* listItems(list: { file: string; nul: boolean }): AsyncGenerator<FilesFromItem> {
   const source = list.file === '-' ? process.stdin : createReadStream(list.file);
+  let listed = 0;
   try {
-    yield* readFilesFrom(source, { nul: list.nul });
+    for await (const item of readFilesFrom(source, { nul: list.nul })) {
+      if (item.kind === 'path') listed++;
+      else if (listed === 0 && /looks (newline|NUL)-separated/.test(item.message)) {
+        throw new UsageError(`--files-from ${showPath(list.file)}: ${item.message}`, item.hint);
+      }
+      yield item;
+    }
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read the --files-from list ${showPath(list.file)} (${code ?? String(e)})`, 'give a readable file, or - for standard input');
   }
