@@ -1,4 +1,4 @@
-// One tree on many machines (issue 13; docs/BATCH.md "Sharding", "Inputs from a list", "Merging
+// One tree on many machines (issue 13; README.md "Sharding", "Inputs from a list", "Merging
 // reports"), from the outside: N `--shard K/N` runs into one shared output tree produce exactly
 // the outputs of one unsharded run, byte for byte, each file in exactly one part, each part the one
 // the documented shell rule computes; `aenv report` of their --json reports exits 0, and 1 when a
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aenv, passwordFile, tempDir } from './helpers/cli.js';
+import { aenv, BIN, passwordFile, tempDir } from './helpers/cli.js';
 import { listTree, rowsOf, sha256 } from './helpers/faults.js';
 
 const tmp = tempDir('aenv-shard-');
@@ -190,6 +190,12 @@ describe('--files-from', () => {
       for (const row of rowsOf(r.stdout).rows) expect(shellPart(String(row['path']).replace(/^\.\//, ''), 3)).toBe(k);
     }
     expect(contents(out)).toEqual(contents(whole));
+  });
+
+  it('a list in a pipe (bash\'s <(find ...)) is read once: every file, no pass before the run', () => {
+    const r = spawnSync('bash', ['-c', '"$0" "$1" verify --files-from <(find . -name \'*.aspera-env\' -print0) -0 --json', process.execPath, BIN], { cwd: tree, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(rowsOf(r.stdout).rows).toHaveLength(names().length);
   });
 
   it('one path per line; a listed path that is not there is an io-error row with its name, the others still run', () => {

@@ -1,4 +1,4 @@
-// `aenv report FILES...` (docs/BATCH.md "Merging reports"): the --json reports of several runs
+// `aenv report FILES...` (README.md "Merging reports"): the --json reports of several runs
 // (the shards of one tree, run on many machines) merged into one summary, as shared/CLI.md
 // "Results" and README.md "Results" define a report: one JSON object per file
 // `{"path", "output"?, "status", "bytes", "detail", ...}` and a last line `{"summary": {...}}`.

@@ -5,7 +5,7 @@
 // give the exit status. Files without the AENV magic go to IBM's tool when one is found
 // (cli/foreign.ts, engine/foreign.ts). encrypt is in cli/encrypt.ts.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, BackendName } from '../crypto/backend.js';
 import { loadBackend } from '../crypto/load.js';
@@ -102,7 +102,8 @@ export function inputSpec(a: CommonArgs, command: InputSpec['command'], out: Out
   const shard = checkListArgs(a);
   const accept = command === 'encrypt' ? (n: string) => !n.endsWith(a.extension) : (n: string) => n.endsWith(a.extension);
   return {
-    command, paths: a.paths, filesFrom: a.filesFrom === undefined ? undefined : { file: a.filesFrom, nul: Boolean(a.null) },
+    command, paths: a.paths,
+    filesFrom: a.filesFrom === undefined ? undefined : { file: a.filesFrom, nul: Boolean(a.null), once: a.filesFrom === '-' || !statSync(a.filesFrom).isFile() },
     shard, extension: a.extension, followSymlinks: a.followSymlinks, accept, skip: out.skip,
   };
 }
@@ -208,7 +209,7 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
       let p: Planned;
       try {
         p = planOutput(f, 'decrypt', a.extension, out.dir, out.baseId);
-        const exists = a.filesFrom === '-' && opt.force && (await fsp.lstat(p.output).catch(() => null)) !== null;
+        const exists = !inputs.rereadable && opt.force && (await fsp.lstat(p.output).catch(() => null)) !== null;
         refuseOutputInTree(p, a.extension, roots, out.dir, exists);
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;

@@ -88,7 +88,7 @@ export async function runEncrypt(a: EncryptArgs): Promise<number> {
   let unsealed = 0;
   const code = await runFiles(a, ctx, rep, inputs, {
     file: async (f, _manifest, fctx) => {
-      if (f.root === null && path.basename(f.path).endsWith(a.extension)) {
+      if ((f.root === null || f.listed) && path.basename(f.path).endsWith(a.extension)) {
         return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${a.extension}` };
       }
       let p: Planned;

@@ -1,4 +1,4 @@
-// The inputs of a run as one stream (docs/BATCH.md "Inputs from a list", "Sharding", "Large
+// The inputs of a run as one stream (README.md "Inputs from a list", "Sharding", "Large
 // trees"): the PATH arguments, then the paths of --files-from (read as the list streams in, one
 // per line or NUL-separated), each walked by the run's one Walker; only the files of --shard K/N
 // pass; the batch manifest at the root of a folder PATH is told apart (verify checks it as an
@@ -20,8 +20,8 @@ export interface InputSpec {
   command: 'decrypt' | 'verify' | 'encrypt';
   /** The PATH arguments. */
   paths: readonly string[];
-  /** --files-from FILE (`-`: standard input), -0. */
-  filesFrom?: { file: string; nul: boolean } | undefined;
+  /** --files-from FILE (`-`: standard input), -0; `once`: it cannot be read twice (standard input, a pipe). */
+  filesFrom?: { file: string; nul: boolean; once: boolean } | undefined;
   shard?: Shard | undefined;
   extension: string;
   followSymlinks: boolean;
@@ -57,9 +57,9 @@ export class Inputs {
 
   constructor(readonly spec: InputSpec) {}
 
-  /** Whether the list can be read a second time (pre-passes over the inputs). */
+  /** Whether the list can be read a second time (pre-passes over the inputs): not standard input, not a pipe. */
   get rereadable(): boolean {
-    return this.spec.filesFrom?.file !== '-';
+    return !this.spec.filesFrom?.once;
   }
 
   /**
@@ -164,7 +164,7 @@ export async function* filesOf(spec: InputSpec, accept: (name: string) => boolea
   const walker = new Walker({ accept, followSymlinks: spec.followSymlinks, skip: spec.skip });
   const paths = async function* (): AsyncGenerator<[string, boolean]> {
     for (const p of spec.paths) yield [p, false];
-    if (spec.filesFrom && spec.filesFrom.file !== '-') {
+    if (spec.filesFrom && !spec.filesFrom.once) {
       for await (const item of listItems(spec.filesFrom)) if (item.kind === 'path') yield [item.path, true];
     }
   };

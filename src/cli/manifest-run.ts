@@ -88,7 +88,7 @@ export class BatchRun {
 
   /** The row of a file of the tree with its batch kind; null when the kind is known only at the end (the row is held). */
   annotate(f: Found, r: FileResult): FileResult | null {
-    const root = f.root === null ? undefined : this.roots.get(f.root);
+    const root = f.root === null || f.listed ? undefined : this.roots.get(f.root);
     if (!root?.check) return r;
     const rel = toSlashPath(f.rel, path.sep);
     const e = r.envelope;

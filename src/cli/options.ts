@@ -44,7 +44,7 @@ const OPENING: readonly OptionSpec[] = [
   { name: 'kdf-budget', type: 'number', arg: 'SECONDS', default: 600, describe: 'stop starting key derivations once they took this long in all (hostile headers); the rest fail as unsupported' },
 ];
 
-/** decrypt, verify, encrypt: inputs from a list, and one part of many (docs/BATCH.md). */
+/** decrypt, verify, encrypt: inputs from a list, and one part of many (README.md "Batches"). */
 const BATCH: readonly OptionSpec[] = [
   { name: 'files-from', type: 'string', arg: 'FILE', complete: 'file', describe: 'also take the paths listed in FILE, one per line (NUL-separated with -0); - reads standard input' },
   { name: 'null', alias: '0', type: 'boolean', default: false, describe: 'the --files-from list is NUL-separated (as find -print0 writes)' },

@@ -64,7 +64,7 @@ export async function refuseOutputsThatAreInputs(spec: InputSpec, output: (f: Fo
   // encrypt: PATH files that end in the extension (skipped, but an output must not replace them)
   const named = new Map<string, string>();
   for await (const f of filesOf(spec, () => false)) {
-    if (f && f.root === null && path.basename(f.path).endsWith(ext)) named.set(path.resolve(f.path), f.path);
+    if (f && (f.root === null || f.listed) && path.basename(f.path).endsWith(ext)) named.set(path.resolve(f.path), f.path);
   }
   if (named.size === 0) return;
   const stems = new Set([...named.keys()].map((p) => path.basename(p).slice(0, -ext.length)));

@@ -1,4 +1,4 @@
-// `aenv report FILES...` (docs/BATCH.md "Merging reports"): the --json reports of several runs
+// `aenv report FILES...` (README.md "Merging reports"): the --json reports of several runs
 // (the shards of one tree, run on many machines) merged by src/batch/report.ts, each read as it
 // streams in (`-`: standard input). People get the combined summary by status, the failed rows
 // and what is wrong with the set of reports; --json gives the merged summary as one line (and the
