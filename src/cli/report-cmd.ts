@@ -52,6 +52,11 @@ function text(m: MergedReport): string {
   for (const k of order) lines.push(`  ${k.padEnd(15)}${num(s.by_status[k as Status] ?? 0).padStart(width)}`);
   lines.push(s.failed ? `  ${num(s.failed)} failed` : '  no file failed');
   for (const f of m.failedRows) lines.push(`${f.row.status.padEnd(14)} ${showPath(f.row.path)}: ${typeof f.row.detail === 'string' ? f.row.detail : ''}`);
+  for (const u of m.unmatchedRows) {
+    const r = u.row;
+    const why = typeof r['batch'] === 'string' && r['batch'] !== 'ok' ? `batch: ${r['batch']}${typeof r['batch_detail'] === 'string' ? `: ${r['batch_detail']}` : ''}` : 'not in the checksum list';
+    lines.push(`${r.status.padEnd(14)} ${showPath(r.path)}: ${why}`);
+  }
   for (const p of reportProblemLines(m)) lines.push(p);
   lines.push(m.failed ? 'report: the runs did not all succeed, or the set of reports is incomplete' : 'report: every run succeeded and the set of reports is complete');
   return lines.join('\n') + '\n';
