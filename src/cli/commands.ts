@@ -132,6 +132,12 @@ async function manifestRequired(a: CommonArgs, rep: Reporter): Promise<boolean> 
   return false;
 }
 
+/** `file`'s path below the folder `root`, `/`-separated, or null when it is not below it. */
+function keyBelow(root: string, file: string): string | null {
+  const rel = path.relative(root, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? null : toSlashPath(rel, path.sep);
+}
+
 /** Files and bytes of this run for the progress display (only when it is shown and the list can be read twice). */
 async function totals(rep: Reporter, inputs: Inputs): Promise<{ files: number; bytes: number } | null> {
   return rep.showsProgress && inputs.rereadable ? precount(inputs.spec) : null;
@@ -220,7 +226,12 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
       if (key !== null && !r.checksum) checks!.seen(key);
       return decryptRow(r);
     },
-    report: (it, r) => (it.kind === 'file' ? batch.annotate(it.file, r) : r),
+    report: (it, r) => {
+      if (it.kind === 'file') return batch.annotate(it.file, r);
+      const key = checks && checksumRoot !== null ? keyBelow(checksumRoot, r.path) : null;
+      if (key !== null) checks!.seen(key.endsWith(a.extension) ? key.slice(0, -a.extension.length) : key);
+      return batch.annotateProblem(r);
+    },
   }, await totals(rep, inputs), abort);
   if (code >= 0) return code;
   for (const r of batch.finish()) rep.file(r);
@@ -279,7 +290,12 @@ export async function runVerify(a: VerifyArgs): Promise<number> {
       writer?.add(key, h.digest);
       return checks ? verifyRow(r, checks.verdict(key, h.digest), h.magic) : r;
     },
-    report: (it, r) => (it.kind === 'file' && !it.manifest ? batch.annotate(it.file, r) : r),
+    report: (it, r) => {
+      if (it.kind === 'file') return it.manifest ? r : batch.annotate(it.file, r);
+      const key = checks && listRoot !== null ? keyBelow(listRoot, r.path) : null;
+      if (key !== null) checks!.seen(key);
+      return batch.annotateProblem(r);
+    },
   }, await totals(rep, inputs), abort);
   if (code >= 0) return code;
   for (const r of batch.finish()) rep.file(r);

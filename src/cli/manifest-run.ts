@@ -100,6 +100,20 @@ export class BatchRun {
     return withKind(r, row);
   }
 
+  /**
+   * A problem of the walk (io-error) below a folder with a manifest: the file is there but cannot be
+   * read, so it is unchecked (and its entry not missing).
+   */
+  annotateProblem(r: FileResult): FileResult {
+    if (r.status !== 'io-error') return r;
+    for (const root of this.roots.values()) {
+      const rel = path.relative(root.root, r.path);
+      if (!root.check || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      return withKind(r, root.check.observe({ path: toSlashPath(rel, path.sep), nonce: null, digest: null, size: null, status: r.status })!);
+    }
+    return r;
+  }
+
   /** The rows decided at the end: held files (renamed, duplicate), then the missing entries. */
   finish(): FileResult[] {
     const out: FileResult[] = [];
