@@ -133,6 +133,16 @@ describe('damaged or odd reports', () => {
     expect(m.failed).toBe(true);
   });
 
+  it('rows that are ok on their own but not in their batch are kept; a failed row explains a run\'s exit 1', () => {
+    const rows = [row('a', 'ok', 10, { batch: 'swapped', batch_detail: 'holds b' }), row('b', 'ok', 10, { batch: 'ok' }), row('c', 'ok', 10, { checksum: 'extra' })];
+    const m = mergeReports([['r', report(rows, { exit_status: 1 })]]);
+    expect(m.unmatchedRows.map((r) => r.row.path)).toEqual(['a', 'c']);
+    expect(kinds(m)).toEqual(['run-failed']);
+    const explained = mergeReports([['r', report([row('a'), row('d', 'missing', 0)], { exit_status: 1 })]]);
+    expect(kinds(explained)).toEqual([]); // the missing row says why it exited 1
+    expect(explained.failed).toBe(true);
+  });
+
   it('rows after the summary, two summaries, bad rows, non-JSON lines; blank lines and CRLF are fine', () => {
     const text = [row('a'), '', '[1,2]', 'hello', JSON.stringify({ path: 'x', status: 'ok' }), summ({ ok: 1, failed: 0, skipped: 0, bytes: 10 }), row('late'), summ({})].join('\r\n') + '\r\n';
     const m = mergeReports([['r', b(text)]]);

@@ -1,4 +1,4 @@
-// `aenv report FILES...` (docs/BATCH.md "Merging reports"): the --json reports of several runs
+// `aenv report FILES...` (README.md "Merging reports"): the --json reports of several runs
 // (the shards of one tree, run on many machines) merged into one summary, as shared/CLI.md
 // "Results" and README.md "Results" define a report: one JSON object per file
 // `{"path", "output"?, "status", "bytes", "detail", ...}` and a last line `{"summary": {...}}`.
@@ -14,10 +14,12 @@
 // - when summaries carry "shard": "K/N", every part 1..N must be there exactly once, with one N;
 // - a summary whose counts disagree with its rows, rows after the summary, lines that are not
 //   JSON objects, rows without a string path and status and a numeric bytes, and a summary's
-//   "exit_status" other than 0 are reported;
+//   "exit_status" other than 0 when the summary counts no failed file (the batch as a whole did
+//   not match) are reported;
 // - the merge fails (exit status 1) when any row failed or any of the above is an error; a mix of
 //   keyed and passwordless verify reports is only a warning.
-// Memory: the paths and outputs seen (to find duplicates), the failed rows, one line at a time.
+// Memory: the paths and outputs seen (to find duplicates), the failed rows and the rows that do not
+// match their batch, one line at a time.
 
 import { decodeUtf8, RecordSplitter } from './lines.js';
 import { parseShard } from './shard.js';
@@ -76,6 +78,8 @@ export interface MergedSummary {
 export interface MergedReport {
   summary: MergedSummary;
   failedRows: RowRef[];
+  /** Rows that did not fail on their own but do not match their batch: a manifest kind other than ok, a checksum extra. */
+  unmatchedRows: RowRef[];
   duplicates: { key: 'path' | 'output'; value: string; first: { report: string; line: number }; again: { report: string; line: number } }[];
   problems: ReportProblem[];
   /** Exit status 1: a row failed, or a problem of severity error. */
@@ -118,6 +122,7 @@ export class ReportMerger {
   private readonly reports: ReportState[] = [];
   private readonly problems: ReportProblem[] = [];
   private readonly failedRows: RowRef[] = [];
+  private readonly unmatchedRows: RowRef[] = [];
   private readonly seen = { path: new Map<string, number>(), output: new Map<string, number>() };
   private readonly refs: { report: string; line: number }[] = [];
   private readonly duplicates: MergedReport['duplicates'] = [];
@@ -167,6 +172,7 @@ export class ReportMerger {
     st.counts.set(row.status, (st.counts.get(row.status) ?? 0) + 1);
     st.bytes += row.bytes;
     if (isFailure(row.status)) this.failedRows.push({ report: st.name, line: n, row });
+    else if ((typeof row['batch'] === 'string' && row['batch'] !== 'ok') || row['checksum'] === 'extra') this.unmatchedRows.push({ report: st.name, line: n, row });
     this.refs.push({ report: st.name, line: n });
     const ref = this.refs.length - 1;
     this.dedup('path', row.path, ref);
@@ -199,8 +205,9 @@ export class ReportMerger {
     const want: [string, number][] = [['ok', ok], ['failed', failed], ['skipped', skipped], ['bytes', st.bytes]];
     const off = want.filter(([k, n]) => s[k] !== n).map(([k, n]) => `${k} ${JSON.stringify(s[k])} (rows: ${n})`);
     if (off.length) this.problem(st.name, st.summaryLine, 'summary-mismatch', `the summary does not match the rows: ${off.join(', ')}`);
-    if (s['exit_status'] !== undefined && s['exit_status'] !== 0) {
-      this.problem(st.name, st.summaryLine, 'run-failed', `the run exited with status ${JSON.stringify(s['exit_status'])}`);
+    // A failed row explains a non-zero exit; without one, the run failed for the batch as a whole.
+    if (s['exit_status'] !== undefined && s['exit_status'] !== 0 && !(typeof s['failed'] === 'number' && s['failed'] > 0)) {
+      this.problem(st.name, st.summaryLine, 'run-failed', `the run exited with status ${JSON.stringify(s['exit_status'])} though no file failed: its batch did not match its manifest or checksum list`);
     }
   }
 
@@ -236,7 +243,7 @@ export class ReportMerger {
       ...(verify ? { verify } : {}), ...(shards ? { shards } : {}),
     };
     const failedMerge = failed > 0 || this.problems.some((p) => p.severity === 'error');
-    return { summary, failedRows: this.failedRows, duplicates: this.duplicates, problems: this.problems, failed: failedMerge };
+    return { summary, failedRows: this.failedRows, unmatchedRows: this.unmatchedRows, duplicates: this.duplicates, problems: this.problems, failed: failedMerge };
   }
 
   private verifyMode(): string | undefined {
@@ -283,7 +290,7 @@ export class ReportMerger {
   }
 }
 
-const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error'];
+const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing'];
 function statusOrder(s: string): number {
   const i = ORDER.indexOf(s);
   return i < 0 ? ORDER.length : i;

@@ -1,34 +1,39 @@
-// The four commands over files and trees (shared/CLI.md): walk the PATHs, plan outputs, take
-// the password, run the files through the engine in parallel, report, and give the exit status.
-// Files without the AENV magic go to IBM's tool when one is found (cli/foreign.ts, engine/foreign.ts).
+// The commands over files and trees (shared/CLI.md): take the inputs as a stream (the PATHs,
+// --files-from, --shard; cli/inputs.ts), check before any work what must be checked before
+// (nothing found, an output that is another input), take the password, run the files through
+// the engine in parallel, check the batch against its manifest and checksum list, report, and
+// give the exit status. Files without the AENV magic go to IBM's tool when one is found
+// (cli/foreign.ts, engine/foreign.ts). encrypt is in cli/encrypt.ts.
 
-import { availableParallelism } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, BackendName } from '../crypto/backend.js';
 import { loadBackend } from '../crypto/load.js';
 import { KeyCache, passwordBytes } from '../crypto/keys.js';
-import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, SUITE_CHACHA20_POLY1305, type KdfId, type SuiteId } from '../format/constants.js';
-import { DEFAULT_PARAMS } from '../format/kdf-params.js';
-import { runAll } from '../engine/batch.js';
-import { Interrupted, newContext, type RunContext } from '../engine/context.js';
-import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from '../engine/files.js';
-import { protectFile } from '../engine/foreign.js';
+import { manifestName } from '../batch/manifest.js';
+import { toSlashPath } from '../batch/relpath.js';
+import { inShard } from '../batch/shard.js';
+import { newContext, Interrupted } from '../engine/context.js';
+import { hashFile, type FileHash } from '../engine/file-hash.js';
+import { decryptFile, verifyFile } from '../engine/files.js';
 import { inspectFile, type InspectResult } from '../engine/inspect.js';
 import { locateTool, type Location } from '../foreign/locate.js';
 import { failure, type FileResult } from '../engine/results.js';
-import { PlanError, planOutput, type Direction, type Planned } from '../fsops/plan.js';
-import { OutputDir } from '../fsops/dirs.js';
-import { walk, type Found } from '../fsops/walk.js';
+import { outputName, PlanError, planOutput, type Planned } from '../fsops/plan.js';
+import type { Found } from '../fsops/walk.js';
 import { UsageError } from './errors.js';
-import { foreignSetup, protectTool, toolFor, toolText, type ToolArgs } from './foreign.js';
+import { foreignSetup, toolFor, toolText, type ToolArgs } from './foreign.js';
+import { Inputs, type InputSpec } from './inputs.js';
+import { BatchRun } from './manifest-run.js';
+import { ChecksumRun, ChecksumWriter, decryptRow, verifyRow } from './checksum-run.js';
 import { getPassword, PASSWORD_ENV, readPasswordList, type Passwords } from './password.js';
-import { colorWanted, Reporter } from './report.js';
+import { precount, refuseOutputsThatAreInputs } from './prepass.js';
+import type { Reporter } from './report.js';
+import { checkListArgs, noInputs, OutFolder, reporter, runFiles, shardField, type ListArgs } from './run-files.js';
 import { VERSION } from '../version.js';
 import { showPath } from './text.js';
 
-export interface CommonArgs extends ToolArgs {
+export interface CommonArgs extends ToolArgs, ListArgs {
   paths: string[];
   passwordList?: string | undefined;
   kdfBudget?: number | undefined;
@@ -40,6 +45,9 @@ export interface CommonArgs extends ToolArgs {
   passwordFile?: string | undefined;
   backend: BackendName;
   progress: boolean;
+  /** verify, decrypt: a batch manifest is required; encrypt: one is written. */
+  manifest?: boolean | undefined;
+  checksums?: string | undefined;
 }
 
 export interface WriteArgs extends CommonArgs {
@@ -49,42 +57,9 @@ export interface WriteArgs extends CommonArgs {
   removeSource: boolean;
 }
 
-export interface EncryptArgs extends WriteArgs {
-  suite: 'aes-256-gcm' | 'chacha20-poly1305';
-  kdf: 'scrypt' | 'argon2id' | 'pbkdf2';
-  chunkSize: number;
-  format?: 'aenv' | 'ibm';
-}
-
-export const SUITES: Record<EncryptArgs['suite'], SuiteId> = { 'aes-256-gcm': SUITE_AES_256_GCM, 'chacha20-poly1305': SUITE_CHACHA20_POLY1305 };
-export const KDFS: Record<EncryptArgs['kdf'], KdfId> = { scrypt: KDF_SCRYPT, argon2id: KDF_ARGON2ID, pbkdf2: KDF_PBKDF2 };
-
-/** SIGINT sets the run's flag (files in flight clean up) and stops IBM's tools (`abort`); a second one exits at once. */
-export function onInterrupt(ctx: RunContext, abort?: AbortController): () => void {
-  const handler = (): void => {
-    if (ctx.interrupted) process.exit(130);
-    ctx.interrupted = true;
-    abort?.abort();
-  };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
-}
-
-function reporter(a: CommonArgs, verb: string): Reporter {
-  return new Reporter({
-    json: a.json, quiet: a.quiet, out: process.stdout, err: process.stderr, verb,
-    color: { out: colorWanted(process.stdout), err: colorWanted(process.stderr) }, progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
-  });
-}
-
-async function collect(a: CommonArgs, accept: (name: string) => boolean, what: string): Promise<{ files: Found[]; problems: FileResult[] }> {
-  const { files, problems } = await walk(a.paths, { accept, followSymlinks: a.followSymlinks });
-  if (files.length === 0 && problems.length === 0) {
-    throw new UsageError(`no ${what} found in ${a.paths.map(showPath).join(', ')}`,
-      what.startsWith('files ending') ? 'check the PATHs, or pass --extension if your envelopes use another one' : 'check the PATHs');
-  }
-  const hint = 'check that the PATH exists and is readable (permissions, a mount that went away)';
-  return { files, problems: problems.map((p) => ({ path: p.path, status: 'io-error', bytes: 0, detail: p.message, hint })) };
+export interface VerifyArgs extends CommonArgs {
+  passwordPrompt: boolean;
+  writeChecksums?: string | undefined;
 }
 
 /**
@@ -109,96 +84,86 @@ export function keyCacheFor(backend: Backend, pws: Passwords, a: CommonArgs): Ke
   return new KeyCache(backend, pws.bytes, (a.kdfBudget ?? Infinity) * 1000);
 }
 
-async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): Promise<string> {
-  const pw = await getPassword({ passwordFile: a.passwordFile, prompt: true, confirm, stdinFree: !a.paths.includes('-') });
+/** Standard input is not the data or the list, so a prompt may read it. */
+export function stdinFree(a: CommonArgs): boolean {
+  return !a.paths.includes('-') && a.filesFrom !== '-';
+}
+
+export async function passwordOrUsage(a: CommonArgs, confirm: boolean, verb: string): Promise<string> {
+  const pw = await getPassword({ passwordFile: a.passwordFile, prompt: true, confirm, stdinFree: stdinFree(a) });
   if (pw === null) {
     throw new UsageError(`${verb} needs a password`, 'use --password-file FILE or set ASPERA_SCP_FILEPASS (or run on a terminal to be asked)');
   }
   return pw;
 }
 
-/**
- * Runs `work` over the files, `jobs` at a time. Each file gets a context of its own that
- * counts its progress, so that when it ends (ok or not) the display is topped up to the
- * file's whole size: the bar reaches 100 % exactly when the last file is done.
- */
-async function runFiles(a: CommonArgs, ctx: RunContext, rep: Reporter, items: Found[], problems: FileResult[],
-  work: (f: Found, ctx: RunContext) => Promise<FileResult>, abort?: AbortController): Promise<number> {
-  for (const p of problems) rep.file(p);
-  rep.start(items.length, items.reduce((n, f) => n + f.size, 0)); // sizes from the walk: no second stat
-  const stop = onInterrupt(ctx, abort);
-  const perFile = async (f: Found): Promise<FileResult> => {
-    let counted = 0;
-    // Object.create: the file's context reads `interrupted` (and the rest) from the run's.
-    const fctx = Object.create(ctx, {
-      progress: { value: (n: number) => { counted += n; rep.progress(n); } },
-    }) as RunContext;
-    const r = await work(f, fctx);
-    const rest = f.size - counted;
-    if (rest > 0) rep.progress(rest, true);
-    return r;
+/** The stream of a run's inputs, with the usage errors that come before any work. */
+export function inputSpec(a: CommonArgs, command: InputSpec['command'], out: OutFolder): InputSpec {
+  const shard = checkListArgs(a);
+  const accept = command === 'encrypt' ? (n: string) => !n.endsWith(a.extension) : (n: string) => n.endsWith(a.extension);
+  return {
+    command, paths: a.paths,
+    filesFrom: a.filesFrom === undefined ? undefined : { file: a.filesFrom, nul: Boolean(a.null), once: a.filesFrom === '-' || !statSync(a.filesFrom).isFile() },
+    shard, extension: a.extension, followSymlinks: a.followSymlinks, accept, skip: out.skip,
   };
-  try {
-    await runAll(items, a.jobs ?? availableParallelism(), ctx, perFile, (r) => rep.file(r));
-  } catch (e) {
-    if (!(e instanceof Interrupted)) throw e;
-    await OutputDir.flushAll(ctx.dirs.values());
-    rep.summary({ interrupted: true }, 'interrupted');
-    process.stderr.write('aenv: interrupted: finished files stay; the unfinished ones left nothing\n');
-    return 130;
-  } finally {
-    stop();
-    await ctx.pool?.close();
-  }
-  // The names committed in the run's output folders are made durable once per folder, here.
-  await OutputDir.flushAll(ctx.dirs.values());
-  return -1;
 }
 
-function writeOptions(a: WriteArgs): WriteOptions {
-  return { force: Boolean(a.force), skipExisting: Boolean(a.skipExisting), removeSource: Boolean(a.removeSource) };
+/** --checksums and --write-checksums name files relative to one folder: exactly one folder PATH. */
+async function oneFolder(a: CommonArgs, flag: string): Promise<string> {
+  const st = a.paths.length === 1 ? await fsp.stat(a.paths[0]!).catch(() => null) : null;
+  if (!st?.isDirectory() || a.filesFrom !== undefined) {
+    throw new UsageError(`${flag} needs exactly one folder PATH (the list's names are relative to it), and no --files-from`, `e.g. aenv verify incoming ${flag} incoming.sha256`);
+  }
+  return a.paths[0]!;
 }
 
-async function planAll(a: WriteArgs, files: Found[], dir: Direction): Promise<Map<Found, ReturnType<typeof planOutput> | FileResult>> {
-  const out = a.output ?? null;
-  if (out !== null) {
-    try {
-      await fsp.mkdir(out, { recursive: true });
-      if (!(await fsp.stat(out)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      throw new UsageError(`cannot use ${showPath(out)} as the output folder (${code === 'EEXIST' || code === 'ENOTDIR' ? 'it exists and is not a folder' : code})`,
-        'give -o a folder that exists or can be created');
-    }
+/** --manifest on verify and decrypt: folder PATHs, each with a manifest at its root. */
+async function manifestRequired(a: CommonArgs, rep: Reporter): Promise<boolean> {
+  const dirs: string[] = [];
+  for (const p of a.paths) if ((await fsp.stat(p).catch(() => null))?.isDirectory()) dirs.push(p);
+  if (dirs.length === 0 || a.filesFrom !== undefined) {
+    throw new UsageError('--manifest needs a folder PATH (the batch manifest sits at its root), and no --files-from', 'e.g. aenv verify outgoing --manifest --password-file pw.txt');
   }
-  const outId = out === null ? null : await fsp.stat(out).then((st) => ({ dev: st.dev, ino: st.ino }));
-  const plans = new Map<Found, Planned | FileResult>();
-  for (const f of files) {
-    try {
-      plans.set(f, planOutput(f, dir, a.extension, out, outId));
-    } catch (e) {
-      if (!(e instanceof PlanError)) throw e;
-      plans.set(f, failure(f.path, undefined, e));
-    }
-  }
-  refuseOutputsThatAreInputs(files, plans);
-  return plans;
+  const lacking = dirs.filter((d) => !BatchRun.present(d, a.extension));
+  if (lacking.length === 0) return true;
+  rep.note(`aenv: error: --manifest: no batch manifest (${manifestName(a.extension)}) at the root of ${lacking.map(showPath).join(', ')}`);
+  rep.note('aenv: hint: the batch cannot be checked without it; if the tree never had one, run without --manifest (each envelope is still checked on its own)');
+  rep.summary({ batch: { manifest: 'absent', matches: false }, ...shardField(checkListArgs(a)), exit_status: 1 });
+  return false;
+}
+
+/** `file`'s path below the folder `root`, `/`-separated, or null when it is not below it. */
+function keyBelow(root: string, file: string): string | null {
+  const rel = path.relative(root, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? null : toSlashPath(rel, path.sep);
+}
+
+/** Files and bytes of this run for the progress display (only when it is shown and the list can be read twice). */
+async function totals(rep: Reporter, inputs: Inputs): Promise<{ files: number; bytes: number } | null> {
+  return rep.showsProgress && inputs.rereadable ? precount(inputs.spec) : null;
+}
+
+/** The exit status and the summary's last fields, once every row is out. */
+function finish(rep: Reporter, extra: Record<string, unknown>, mismatch: boolean, note = '', lines: string[] = []): number {
+  const code = rep.failed > 0 || mismatch ? 1 : 0;
+  rep.summary({ ...extra, exit_status: code }, note, lines, mismatch);
+  return code;
 }
 
 /**
- * A run in which one file's output is another of its inputs (`x.aspera-env.aspera-env` decrypts
- * to `x.aspera-env`) would overwrite, or with --remove-source delete, an input it has not
- * read yet: refused before any work.
+ * A decrypt output that ends in the extension and lands inside a walked folder could be taken
+ * as an input later in the same (streaming) walk: refused. The -o folder is never walked, so
+ * outputs below it are safe when it lies inside the walked folder.
  */
-function refuseOutputsThatAreInputs(files: Found[], plans: Map<Found, Planned | FileResult>): void {
-  const inputs = new Map(files.map((f) => [path.resolve(f.path), f]));
-  for (const [f, p] of plans) {
-    if ('status' in p) continue;
-    const other = inputs.get(path.resolve(p.output));
-    if (other && other !== f) {
-      throw new UsageError(`the output of ${showPath(f.path)} would be ${showPath(p.output)}, which is another input of this run`,
-        'decrypt them in two runs, or use -o DIR so that no output lands on an input');
-    }
+function refuseOutputInTree(p: Planned, ext: string, roots: readonly string[], out: string | null, risky: boolean): void {
+  if (!path.basename(p.output).endsWith(ext)) return;
+  const o = path.resolve(p.output);
+  const under = (x: string, d: string): boolean => x.startsWith(d.endsWith(path.sep) ? d : d + path.sep);
+  const od = out === null ? null : path.resolve(out);
+  const inTree = roots.some((r) => under(o, r) && !(od !== null && under(od, r) && under(o, od)));
+  if (inTree || risky) {
+    throw new PlanError(`its output ${JSON.stringify(p.output)} ends in ${ext} and ${inTree ? 'would land inside a walked folder, where this run could take it as an input' : 'exists: it may be another input of this run'}`,
+      'decrypt it in a separate run, or use -o DIR outside the walked folders');
   }
 }
 
@@ -210,78 +175,150 @@ export async function runDecrypt(a: WriteArgs): Promise<number> {
         `rename it, or pass --extension with the ending your envelopes use`);
     }
   }
-  const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
+  const out = new OutFolder(a.output ?? null);
+  await out.look();
+  const inputs = new Inputs(inputSpec(a, 'decrypt', out));
+  const checksumRoot = a.checksums !== undefined ? await oneFolder(a, '--checksums') : null;
+  if (!(await inputs.any())) throw noInputs(a.paths, a.filesFrom, `files ending in ${a.extension}`);
+  await refuseOutputsThatAreInputs(inputs.spec, (f) => planOutput(f, 'decrypt', a.extension, a.output ?? null).output);
   const tool = toolFor('asunprotect', a.asunprotect);
+  const rep = reporter(a, 'decrypt');
+  if (a.manifest && !(await manifestRequired(a, rep))) return 1;
   const pws = (await passwordsFor(a, () => passwordOrUsage(a, false, 'decrypt')))!;
   const backend = await loadBackend(a.backend);
-  const rep = reporter(a, 'decrypt');
   const ctx = newContext(backend, keyCacheFor(backend, pws, a), (n) => rep.progress(n));
   ctx.passwordLines = rep.passwordLines = pws.lines;
-  const plans = await planAll(a, files, 'decrypt');
+  await out.make();
+  const shard = inputs.spec.shard;
+  const batch = new BatchRun({ run: ctx, keyed: true, extension: a.extension, shard, filesFrom: a.filesFrom !== undefined, required: Boolean(a.manifest), note: (l) => rep.note(l) });
+  // the list names plaintexts; a shard answers for the ones whose envelope falls in its part
+  const checks = a.checksums !== undefined ? await ChecksumRun.load(a.checksums, shard ? (k) => inShard(k + a.extension, shard) : undefined) : null;
+  const roots: string[] = [];
   const abort = new AbortController();
-  const opt = { ...writeOptions(a), foreign: foreignSetup(a, tool, pws, abort.signal) };
-  const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
-    const p = plans.get(f)!;
-    return 'status' in p ? p : decryptFile(f, p, opt, fctx);
-  }, abort);
+  const opt = { force: Boolean(a.force), skipExisting: Boolean(a.skipExisting), removeSource: Boolean(a.removeSource), foreign: foreignSetup(a, tool, pws, abort.signal) };
+  const keyOf = (f: Found): string | null => {
+    try {
+      return toSlashPath(path.join(path.dirname(f.rel), outputName(path.basename(f.rel), 'decrypt', a.extension)), path.sep);
+    } catch {
+      return null;
+    }
+  };
+  const code = await runFiles(a, ctx, rep, inputs, {
+    hooks: {
+      root: async (root) => {
+        roots.push(path.resolve(root));
+        await batch.root(root);
+      },
+    },
+    file: async (f, _manifest, fctx) => {
+      const key = checks && f.root !== null ? keyOf(f) : null;
+      let p: Planned;
+      try {
+        p = planOutput(f, 'decrypt', a.extension, out.dir, out.baseId);
+        const exists = !inputs.rereadable && opt.force && (await fsp.lstat(p.output).catch(() => null)) !== null;
+        refuseOutputInTree(p, a.extension, roots, out.dir, exists);
+      } catch (e) {
+        if (!(e instanceof PlanError)) throw e;
+        if (key !== null) checks!.seen(key);
+        return failure(f.path, undefined, e);
+      }
+      const r = await decryptFile(f, p, key !== null ? { ...opt, checkOutput: (sha) => checks!.verdict(key, sha) } : opt, fctx);
+      if (key !== null && !r.checksum) checks!.seen(key);
+      return decryptRow(r);
+    },
+    report: (it, r) => {
+      if (it.kind === 'file') return batch.annotate(it.file, r);
+      const key = checks && checksumRoot !== null ? keyBelow(checksumRoot, r.path) : null;
+      if (key !== null) checks!.seen(key.endsWith(a.extension) ? key.slice(0, -a.extension.length) : key);
+      return batch.annotateProblem(r);
+    },
+  }, await totals(rep, inputs), abort);
   if (code >= 0) return code;
-  // key_derivations: how many KDFs the run paid for (files sealed in one run share one)
-  return rep.summary({ key_derivations: ctx.keys?.derivations ?? 0 }) ? 1 : 0;
+  for (const r of batch.finish()) rep.file(r);
+  if (checks && checksumRoot !== null) {
+    const base = out.dir ?? checksumRoot;
+    for (const r of checks.missingRows((k) => ({ path: path.join(checksumRoot, ...(k + a.extension).split('/')), output: path.join(base, ...k.split('/')) }))) rep.file(r);
+    for (const l of checks.problems()) rep.note(`aenv: ${l}`);
+  }
+  if (inputs.found === 0 && inputs.problems === 0) throw noInputs(a.paths, a.filesFrom, `files ending in ${a.extension}`);
+  const bsum = batch.summary();
+  return finish(rep, {
+    key_derivations: ctx.keys?.derivations ?? 0, ...shardField(shard), ...(bsum ? { batch: bsum } : {}), ...(checks ? { checksums: checks.summary() } : {}),
+  }, batch.mismatch || Boolean(checks?.mismatch), '', [...batch.lines(), ...(checks ? [checks.line()] : [])]);
 }
 
-export async function runVerify(a: CommonArgs & { passwordPrompt: boolean }): Promise<number> {
-  const { files, problems } = await collect(a, (n) => n.endsWith(a.extension), `files ending in ${a.extension}`);
+export async function runVerify(a: VerifyArgs): Promise<number> {
+  const out = new OutFolder(null);
+  const inputs = new Inputs(inputSpec(a, 'verify', out));
+  const listRoot = a.checksums !== undefined ? await oneFolder(a, '--checksums') : a.writeChecksums !== undefined ? await oneFolder(a, '--write-checksums') : null;
+  if (!(await inputs.any())) throw noInputs(a.paths, a.filesFrom, `files ending in ${a.extension}`);
   const tool = toolFor('asunprotect', a.asunprotect);
   const pw = await passwordsFor(a, async () => {
-    const one = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: true });
+    const one = await getPassword({ passwordFile: a.passwordFile, prompt: a.passwordPrompt, confirm: false, stdinFree: stdinFree(a) });
     if (a.passwordPrompt && one === null) throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
     return one;
   });
-  const backend = await loadBackend(a.backend);
+  if (a.manifest && pw === null) throw new UsageError('--manifest needs the password: the manifest is sealed, its contents are private and authenticated', 'give --password-file FILE or ASPERA_SCP_FILEPASS (or --password-prompt)');
   const rep = reporter(a, pw === null ? 'verify (passwordless)' : 'verify');
+  if (a.manifest && !(await manifestRequired(a, rep))) return 1;
+  const backend = await loadBackend(a.backend);
   const ctx = newContext(backend, pw === null ? null : keyCacheFor(backend, pw, a), (n) => rep.progress(n));
   ctx.passwordLines = rep.passwordLines = pw?.lines ?? null;
+  const shard = inputs.spec.shard;
+  const batch = new BatchRun({ run: ctx, keyed: pw !== null, extension: a.extension, shard, filesFrom: a.filesFrom !== undefined, required: Boolean(a.manifest), note: (l) => rep.note(l) });
+  const checks = a.checksums !== undefined ? await ChecksumRun.load(a.checksums, shard ? (k) => inShard(k, shard) : undefined) : null;
+  const writer = a.writeChecksums !== undefined ? new ChecksumWriter(a.writeChecksums) : null;
   const abort = new AbortController();
   const foreign = foreignSetup(a, tool, pw, abort.signal);
-  const code = await runFiles(a, ctx, rep, files, problems, (f, fctx) => verifyFile(f, fctx, foreign), abort);
+  const code = await runFiles(a, ctx, rep, inputs, {
+    hooks: { root: (root) => batch.root(root) },
+    file: async (f, isManifest, fctx) => {
+      let r = await verifyFile(f, fctx, foreign);
+      if (isManifest) r = { ...r, detail: `batch manifest; ${r.detail}` };
+      if ((!checks && !writer) || f.root === null) return r;
+      const key = toSlashPath(f.rel, path.sep);
+      let h: FileHash;
+      try {
+        h = await hashFile(f.path, fctx, { dev: f.dev, ino: f.ino }, f.followLink);
+      } catch (e) {
+        if (e instanceof Interrupted) throw e;
+        checks?.seen(key);
+        if (r.status !== 'ok') return r;
+        const bad = failure(f.path, undefined, e);
+        return { ...bad, detail: `could not be hashed for the checksum list: ${bad.detail}` };
+      }
+      writer?.add(key, h.digest);
+      return checks ? verifyRow(r, checks.verdict(key, h.digest), h.magic) : r;
+    },
+    report: (it, r) => {
+      if (it.kind === 'file') return it.manifest ? r : batch.annotate(it.file, r);
+      const key = checks && listRoot !== null ? keyBelow(listRoot, r.path) : null;
+      if (key !== null) checks!.seen(key);
+      return batch.annotateProblem(r);
+    },
+  }, await totals(rep, inputs), abort);
   if (code >= 0) return code;
+  for (const r of batch.finish()) rep.file(r);
+  if (checks && listRoot !== null) {
+    for (const r of checks.missingRows((k) => ({ path: path.join(listRoot, ...k.split('/')) }))) rep.file(r);
+    for (const l of checks.problems()) rep.note(`aenv: ${l}`);
+  }
+  if (inputs.found === 0 && inputs.problems === 0) throw noInputs(a.paths, a.filesFrom, `files ending in ${a.extension}`);
+  let written: Record<string, unknown> = {};
+  if (writer) {
+    await writer.write();
+    written = { write_checksums: { file: writer.file, entries: writer.size } };
+  }
   const kind = pw === null ? 'passwordless' : 'keyed';
   const note = pw === null
     ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
     : 'keyed check: every chunk authenticated and every content digest matched';
-  return rep.summary({ verify: kind, key_derivations: ctx.keys?.derivations ?? 0 }, note) ? 1 : 0;
-}
-
-export async function sealingFor(a: EncryptArgs, keys: KeyCache): Promise<Sealing> {
-  const chunkLog2 = Math.log2(a.chunkSize);
-  const params = DEFAULT_PARAMS[KDFS[a.kdf]];
-  const salt = randomBytes(32);
-  return { suite: SUITES[a.suite], chunkLog2, params, salt, master: await keys.master(params, salt) };
-}
-
-export async function runEncrypt(a: EncryptArgs): Promise<number> {
-  const { files, problems } = await collect(a, (n) => !n.endsWith(a.extension), 'files');
-  const ibm = a.format === 'ibm' ? protectTool(a) : null; // --format ibm: IBM's asprotect seals
-  const pw = await passwordOrUsage(a, true, 'encrypt');
-  const backend = await loadBackend(a.backend);
-  const rep = reporter(a, 'encrypt');
-  const keys = ibm ? null : new KeyCache(backend, passwordBytes(pw));
-  const ctx = newContext(backend, keys, (n) => rep.progress(n));
-  const sealing = keys ? await sealingFor(a, keys) : null;
-  const plans = await planAll(a, files, 'encrypt');
-  const opt = writeOptions(a);
-  const abort = new AbortController();
-  const foreign = ibm ? { ...foreignSetup(a, ibm, { bytes: [], texts: [pw], lines: null }, abort.signal), tool: ibm } : null;
-  const code = await runFiles(a, ctx, rep, files, problems, async (f, fctx) => {
-    if (f.root === null && path.basename(f.path).endsWith(a.extension)) {
-      return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${a.extension}` };
-    }
-    const p = plans.get(f)!;
-    if ('status' in p) return p;
-    return foreign ? protectFile(f, p, opt, foreign, fctx) : encryptFile(f, p, opt, fctx, sealing!);
-  }, abort);
-  if (code >= 0) return code;
-  return rep.summary({}) ? 1 : 0;
+  const bsum = batch.summary();
+  const lines = [...batch.lines(), ...(checks ? [checks.line()] : []), ...(writer ? [`checksums: ${writer.size} written to ${showPath(writer.file)}`] : [])];
+  return finish(rep, {
+    verify: kind, key_derivations: ctx.keys?.derivations ?? 0, ...shardField(shard), ...(bsum ? { batch: bsum } : {}),
+    ...(checks ? { checksums: checks.summary() } : {}), ...written,
+  }, batch.mismatch || Boolean(checks?.mismatch), note, lines);
 }
 
 export async function runInspect(a: { paths: string[]; json: boolean; asunprotect?: string | undefined }): Promise<number> {
@@ -325,3 +362,5 @@ export async function runSelftest(): Promise<number> {
   process.stdout.write(`selftest: ${checks.length - failed} passed, ${failed} failed in ${((performance.now() - t0) / 1000).toFixed(2)} s (aenv ${VERSION}, node ${process.version}, ${process.platform}-${process.arch})\n`);
   return failed ? 1 : 0;
 }
+
+export { finish as finishRun, totals };

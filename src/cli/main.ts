@@ -6,7 +6,9 @@ import yargs, { type Argv } from 'yargs';
 import { PasswordError } from '../crypto/keys.js';
 import { Interrupted } from '../engine/context.js';
 import { versionLine } from '../version.js';
-import { runDecrypt, runEncrypt, runInspect, runSelftest, runVerify, type EncryptArgs, type WriteArgs } from './commands.js';
+import { runDecrypt, runInspect, runSelftest, runVerify, type WriteArgs } from './commands.js';
+import { runEncrypt, type EncryptArgs } from './encrypt.js';
+import { runReport } from './report-cmd.js';
 import { checkFormatArgs, toolLines } from './foreign.js';
 import { command } from './options.js';
 import { UsageError } from './errors.js';
@@ -30,7 +32,8 @@ function parseSize(v: unknown): number {
 /** Adds a command's options from the table in options.ts (the one source of --help, man page, completions). */
 function withOptions<T>(y: Argv<T>, name: string): Argv<T> {
   const spec = command(name);
-  let a = spec.args === '' ? y : y.positional('paths', { type: 'string', array: true, describe: name === 'inspect' ? 'envelope files' : 'files or folders (walked recursively)' }) as Argv<T>;
+  const what = name === 'inspect' ? 'envelope files' : name === 'report' ? 'the --json reports of aenv runs (- for standard input)' : 'files or folders (walked recursively)';
+  let a = spec.args === '' ? y : y.positional('paths', { type: 'string', array: true, describe: what }) as Argv<T>;
   for (const o of spec.options) {
     a = a.option(o.name, {
       type: o.type,
@@ -44,9 +47,14 @@ function withOptions<T>(y: Argv<T>, name: string): Argv<T> {
   return a;
 }
 
-function checkArgs(a: { paths?: string[] | undefined; jobs?: number | undefined; extension: string; kdfBudget?: unknown }, verb: string): void {
-  if (!a.paths || a.paths.length === 0) throw new UsageError(`${verb} needs at least one PATH`, `aenv ${verb} --help`);
-  if (a.paths.includes('-') && a.paths.length > 1) throw new UsageError('- (standard input) must be the only PATH', 'stream one envelope with `decrypt - < FILE`; give files and folders in another run');
+function checkArgs(a: Parsed, verb: string): void {
+  const list = a['filesFrom'] as string | undefined;
+  if ((!a.paths || a.paths.length === 0) && list === undefined) throw new UsageError(`${verb} needs at least one PATH (or --files-from FILE)`, `aenv ${verb} --help`);
+  if (a.paths?.includes('-') && a.paths.length > 1) throw new UsageError('- (standard input) must be the only PATH', 'stream one envelope with `decrypt - < FILE`; give files and folders in another run');
+  if (a.paths?.includes('-')) {
+    const batch = ['filesFrom', 'shard', 'checksums', 'writeChecksums'].find((k) => a[k] !== undefined) ?? (a['manifest'] ? 'manifest' : undefined);
+    if (batch) throw new UsageError(`--${batch.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} works on files and folders, not on standard input (-)`, 'save the stream to a file first');
+  }
   if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256)) throw new UsageError('--jobs takes a whole number from 1 to 256', 'e.g. --jobs 4 (default: the number of CPUs)');
   if (a.extension === '' || a.extension.includes('/')) throw new UsageError('--extension must be a non-empty name ending such as .aspera-env', 'e.g. --extension .enc');
   if (a.kdfBudget !== undefined && !(typeof a.kdfBudget === 'number' && a.kdfBudget > 0)) {
@@ -111,10 +119,14 @@ export async function main(argv: string[]): Promise<number> {
       if (a.paths.length === 0) throw new UsageError('inspect needs at least one FILE', 'aenv inspect --help');
       pending = runInspect({ paths: a.paths, json: Boolean(a.json), asunprotect: a['asunprotect'] as string | undefined });
     })
+    .command(`report ${command('report').args}`, command('report').summary, (y) => withOptions(y, 'report'), (a0) => {
+      const a = restore(a0 as unknown as Parsed, rest);
+      pending = runReport({ paths: a.paths, json: Boolean(a.json) });
+    })
     .command('selftest', command('selftest').summary, (y) => withOptions(y, 'selftest'), () => {
       pending = runSelftest();
     })
-    .demandCommand(1, 'give a command: decrypt, verify, encrypt, inspect or selftest')
+    .demandCommand(1, 'give a command: decrypt, verify, encrypt, inspect, report or selftest')
     .strict()
     .version(`${versionLine()}\n${tools}`)
     .help()

@@ -44,6 +44,18 @@ const OPENING: readonly OptionSpec[] = [
   { name: 'kdf-budget', type: 'number', arg: 'SECONDS', default: 600, describe: 'stop starting key derivations once they took this long in all (hostile headers); the rest fail as unsupported' },
 ];
 
+/** decrypt, verify, encrypt: inputs from a list, and one part of many (README.md "Batches"). */
+const BATCH: readonly OptionSpec[] = [
+  { name: 'files-from', type: 'string', arg: 'FILE', complete: 'file', describe: 'also take the paths listed in FILE, one per line (NUL-separated with -0); - reads standard input' },
+  { name: 'null', alias: '0', type: 'boolean', default: false, describe: 'the --files-from list is NUL-separated (as find -print0 writes)' },
+  { name: 'shard', type: 'string', arg: 'K/N', describe: 'take only part K of N of the files (a stable hash of each path below its PATH), for many machines' },
+];
+
+const MANIFEST_CHECK: OptionSpec = {
+  name: 'manifest', type: 'boolean', default: false,
+  describe: 'require a sealed batch manifest at the root of each folder PATH (a tree that has one is always checked against it)',
+};
+
 const WRITING: readonly OptionSpec[] = [
   ...COMMON,
   { name: 'output', alias: 'o', type: 'string', arg: 'DIR', complete: 'dir', describe: 'write outputs under DIR, mirroring folder PATHs (default: beside each input)' },
@@ -66,12 +78,22 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'decrypt', args: '[paths..]', argsText: 'PATH...',
     summary: 'decrypt envelopes (files or whole trees); - for stdin to stdout',
-    options: [...WRITING, ...OPENING, ASUNPROTECT, TOOL_TIMEOUT],
+    options: [
+      ...WRITING, ...OPENING, ...BATCH, MANIFEST_CHECK,
+      { name: 'checksums', type: 'string', arg: 'FILE', complete: 'file', describe: 'check each plaintext\'s SHA-256 against FILE (sha256sum format, names relative to the output tree) before it is committed' },
+      ASUNPROTECT, TOOL_TIMEOUT,
+    ],
   },
   {
     name: 'verify', args: '[paths..]', argsText: 'PATH...',
     summary: 'check envelopes: keyed with a password, else structure and digest only',
-    options: [...COMMON, ...OPENING, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' }, ASUNPROTECT, TOOL_TIMEOUT],
+    options: [
+      ...COMMON, ...OPENING, { name: 'password-prompt', type: 'boolean', default: false, describe: 'ask for the password (verify never asks otherwise)' },
+      ...BATCH, MANIFEST_CHECK,
+      { name: 'checksums', type: 'string', arg: 'FILE', complete: 'file', describe: 'check every envelope\'s SHA-256 against FILE (sha256sum format, names relative to the folder PATH); no password needed' },
+      { name: 'write-checksums', type: 'string', arg: 'FILE', complete: 'file', describe: 'write the envelopes\' SHA-256 to FILE in the sha256sum format (names relative to the folder PATH)' },
+      ASUNPROTECT, TOOL_TIMEOUT,
+    ],
   },
   {
     name: 'encrypt', args: '[paths..]', argsText: 'PATH...',
@@ -88,12 +110,19 @@ export const COMMANDS: readonly CommandSpec[] = [
         describe: 'IBM\'s asprotect, for --format ibm (default: AENV_ASPROTECT, then PATH, then IBM\'s install folders)',
       },
       TOOL_TIMEOUT,
+      ...BATCH,
+      { name: 'manifest', type: 'boolean', default: false, describe: 'also write a sealed batch manifest at the root of -o DIR listing every envelope (needs -o)' },
     ],
   },
   {
     name: 'inspect', args: '[paths..]', argsText: 'FILE...',
     summary: 'show header fields, sizes, chunk count and batch id (no password)',
     options: [{ name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file' }, ASUNPROTECT],
+  },
+  {
+    name: 'report', args: '[paths..]', argsText: 'FILE...',
+    summary: 'merge the --json reports of several runs (the shards of one tree): combined summary, exit 1 if any row failed',
+    options: [{ name: 'json', type: 'boolean', default: false, describe: 'print the merged summary as one JSON line' }],
   },
   {
     name: 'selftest', args: '', argsText: '',

@@ -1,6 +1,7 @@
 // A one-line progress display on a terminal's standard error: files done/total, bytes,
 // throughput and ETA. Redrawn at most 10 times a second; cleared before any other line is
-// printed, so failures never garble it. Only used when standard error is a terminal.
+// printed, so failures never garble it. Only used when standard error is a terminal. Without a
+// total (a --files-from list on standard input cannot be counted first) it shows what is done.
 
 import type { Writable } from 'node:stream';
 import { bytesText, durationText, rateText } from './text.js';
@@ -16,6 +17,7 @@ export class Progress {
 
   constructor(private readonly out: Writable, private readonly verb: string) {}
 
+  /** `files` < 0: the total is unknown. */
   start(files: number, bytes: number): void {
     this.totalFiles = files;
     this.totalBytes = bytes;
@@ -38,6 +40,7 @@ export class Progress {
 
   line(): string {
     const secs = (Date.now() - this.t0) / 1000;
+    if (this.totalFiles < 0) return `${this.verb} ${this.files} files  ${bytesText(this.bytes)}  ${rateText(this.bytes, secs)}`;
     const rate = secs > 0 ? this.bytes / secs : 0;
     // No ETA in the first second: the key derivation and the first reads make the rate meaningless.
     const eta = secs >= 1 && rate > 0 && this.totalBytes > this.bytes ? (this.totalBytes - this.bytes) / rate : NaN;

@@ -1,6 +1,7 @@
 // What people and scripts see of a run (shared/CLI.md "Results"): one JSON object per file and a
 // summary line with --json; otherwise a readable line per file (with a hint on failures), a
-// progress display on a terminal's standard error, and a summary table by status.
+// progress display on a terminal's standard error, and a summary table by status. A row checked
+// against a batch manifest or a checksum list says so (`batch`, `batch_detail`, `checksum`).
 
 import type { Writable } from 'node:stream';
 import { isFailure, STATUSES, type FileResult, type Status } from '../engine/results.js';
@@ -43,6 +44,12 @@ export class Reporter {
     this.bar = o.progress ? new Progress(o.err, o.verb) : null;
   }
 
+  /** A progress display is shown (a terminal, not --quiet, not --no-progress). */
+  get showsProgress(): boolean {
+    return this.bar !== null;
+  }
+
+  /** `files` < 0: the total is unknown. */
   start(files: number, bytes: number): void {
     this.bar?.start(files, bytes);
   }
@@ -76,6 +83,11 @@ export class Reporter {
       if (r.tool) Object.assign(row, { tool_exit: r.tool.exit, tool_signal: r.tool.signal, tool_outcome: r.tool.outcome });
       if (r.chunk !== undefined) Object.assign(row, { chunk: r.chunk, offset: r.offset });
       if (r.password !== undefined) row['password'] = r.password;
+      if (r.batch) {
+        row['batch'] = r.batch.kind;
+        if (r.batch.kind !== 'ok' && r.batch.detail) row['batch_detail'] = r.batch.detail;
+      }
+      if (r.checksum) row['checksum'] = r.checksum.kind;
       const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
       if (warnings.length) row['warning'] = warnings.join('; ');
       this.o.out.write(JSON.stringify(row) + '\n');
@@ -86,7 +98,8 @@ export class Reporter {
       this.bar?.clear();
       this.o.err.write(`aenv: warning: ${sharedFolderWarning(r.sharedFolder)}\n`);
     }
-    if (this.o.quiet && !isFailure(r.status) && !r.warning) return;
+    const batchLine = r.batch && r.batch.kind !== 'ok' && r.status !== 'missing' ? `${' '.repeat(14)} batch: ${r.batch.kind}${r.batch.detail ? `: ${r.batch.detail}` : ''}` : null;
+    if (this.o.quiet && !isFailure(r.status) && !r.warning && !batchLine) return;
     this.bar?.clear();
     const fail = isFailure(r.status);
     const tag = this.paint(r.status, r.status.padEnd(14), fail ? this.o.color.err : this.o.color.out);
@@ -100,14 +113,25 @@ export class Reporter {
       lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
     }
     if (r.warning) lines.push(`${' '.repeat(14)} warning: ${r.warning}`);
+    if (batchLine) lines.push(batchLine);
     const hint = r.hint ?? HINTS[r.status];
     if (fail && hint) lines.push(`${' '.repeat(14)} hint: ${hint}`);
     (fail ? this.o.err : this.o.out).write(lines.join('\n') + '\n');
     this.bar?.draw();
   }
 
-  /** The last line (JSON) or the summary table (people). Returns the number of failures. */
-  summary(extra: Record<string, unknown> = {}, note = ''): number {
+  /** A line on standard error in the middle of the run (the progress display is cleared first). */
+  note(line: string): void {
+    this.bar?.clear();
+    this.o.err.write(line + '\n');
+    this.bar?.draw();
+  }
+
+  /**
+   * The last line (JSON) or the summary table (people), with `lines` (people) under the table;
+   * `mismatch`: the batch does not match its manifest or checksum list. Returns the number of failures.
+   */
+  summary(extra: Record<string, unknown> = {}, note = '', lines: readonly string[] = [], mismatch = false): number {
     this.bar?.finish();
     const secs = Math.round(this.seconds() * 1000) / 1000;
     const ok = this.counts.get('ok') ?? 0;
@@ -124,10 +148,10 @@ export class Reporter {
     const total = ok + skipped + failed;
     const rows = STATUSES.filter((s) => this.counts.has(s)).map((s) => `  ${this.paint(s, s.padEnd(15), this.o.color.err)}${String(this.counts.get(s)).padStart(8)}`);
     const head = `${this.o.verb}: ${total} file${total === 1 ? '' : 's'}, ${bytesText(this.bytes)} in ${secs.toFixed(2)} s (${rateText(this.bytes, secs)})`;
-    const tail = failed ? `${failed} failed` : 'all ok';
+    const tail = failed ? `${failed} failed` : mismatch ? 'no file failed on its own, but the batch does not match (exit status 1)' : 'all ok';
     // Every line of the list, so a password that opened nothing is visible too.
     const pwRows = (perPassword ?? []).map(([l, n]) => `  ${`password #${l}`.padEnd(15)}${String(n).padStart(8)}${n === 0 ? '  (opened nothing)' : ''}`);
-    this.o.err.write([head, ...rows, ...pwRows, `  ${tail}${note ? `; ${note}` : ''}`].join('\n') + '\n');
+    this.o.err.write([head, ...rows, ...pwRows, ...lines.map((l) => `  ${l}`), `  ${tail}${note ? `; ${note}` : ''}`].join('\n') + '\n');
     return failed;
   }
 

@@ -13,9 +13,10 @@ export const HINTS: Record<Status, string> = {
   skipped: '',
   'io-error': 'reading or writing failed; check free space, permissions and the medium, then run again',
   'tool-error': 'IBM\'s tool (asunprotect or asprotect) failed on this file; its exit status and last message are in the detail, and nothing was written',
+  missing: 'the batch manifest or the checksum list names this file, but it is not there: it was deleted, renamed or lost in transfer; fetch it again',
 };
 
 export const COLORS: Partial<Record<Status, string>> = {
   ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
-  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m',
+  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m',
 };

@@ -5,6 +5,9 @@
 // while its folder and names are still aenv's (fsops/atomic.ts), and --remove-source deletes an
 // input only while its name still points to the file that was read. A file without the AENV
 // magic goes to engine/foreign.ts when the run has IBM's tool set up (WriteOptions.foreign).
+// Each row of an AENV envelope carries what was read of it (file nonce, content digest, plaintext
+// size) for the batch manifest, and decrypt can check a plaintext's SHA-256 against a checksum
+// list before the commit (WriteOptions.checkOutput).
 
 import { unlinkSync } from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +16,7 @@ import type { SuiteId } from '../format/constants.js';
 import { chunkSize, constantTimeEqual, type Header } from '../format/header.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer } from '../format/layout.js';
+import { OFF_FILE_NONCE, TRAILER_LEN } from '../format/constants.js';
 import { EnvelopeError } from '../format/status.js';
 import { AtomicOutput, ExistsError, removeStaleTemps } from '../fsops/atomic.js';
 import { fsyncDir, OutputDir } from '../fsops/dirs.js';
@@ -31,6 +35,24 @@ export interface WriteOptions {
   removeSource: boolean;
   /** Files without the AENV magic go to IBM's tool (engine/foreign.ts); unset: they stay not-envelope. */
   foreign?: ForeignTool | undefined;
+  /** decrypt --checksums: the verdict on the plaintext's SHA-256, asked before the commit; a mismatch is not committed. */
+  checkOutput?: OutputCheck | undefined;
+}
+
+/** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts). */
+export type OutputCheck = (sha256: Uint8Array) => { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
+
+export type Seen = NonNullable<FileResult['envelope']>;
+export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** The row with what was read of the envelope and the checksum verdict, when there are any. */
+function withSeen(r: FileResult, seen: Seen | null, verdict?: FileResult['checksum']): FileResult {
+  return { ...r, ...(seen ? { envelope: seen } : {}), ...(verdict ? { checksum: verdict } : {}) };
+}
+
+/** A mismatching plaintext is not committed: the file is corrupt, the detail says why. */
+export function checksumRefusal(detail: string): EnvelopeError {
+  return new EnvelopeError('corrupt', `plaintext ${detail}: the output was not committed`);
 }
 
 /** An input: a path the walk found (with the identity it saw), or a bare path. */
@@ -174,6 +196,8 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
   if (early) return early;
   const h = new Held(run);
   let bytes = 0;
+  let seen: Seen | null = null;
+  let verdict: FileResult['checksum'];
   try {
     const src = (h.src = open(input));
     let env: Envelope;
@@ -183,29 +207,40 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
       if (opt.foreign && isNoMagic(e)) return await decryptForeign(name, src, p, opt, opt.foreign, run, e);
       throw e;
     }
+    seen = { nonce: hex(env.header.fileNonce), digest: null, size: null };
     h.digest = new DigestCursor(env, run); // reads on its own while the key is derived
     const keys = await unlock(env.header, run); // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
+    seen.size = layout.plaintextLen;
     const expected = parseTrailer(await readTrailer(env)); // step 8
+    seen.digest = hex(expected);
     h.release = await run.memory.acquire(payloadMemory(env, layout, run));
     const dir = outputDir(p, run);
     h.shared = sharedFolder(dir, run);
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
+    const tap = opt.checkOutput ? run.backend.sha256() : null;
+    if (tap) out.onWrite = (bufs) => bufs.forEach((b) => tap.update(b));
     bytes = await drain(openPayload(env, layout, keys.payloadKey, h.digest, run), out, env.whole !== null, run); // step 10
-    const digestOk = constantTimeEqual(await h.digest.result, expected); // step 11: a warning only
+    const computed = await h.digest.result;
+    seen.digest = hex(computed);
+    const digestOk = constantTimeEqual(computed, expected); // step 11: a warning only
+    if (tap) {
+      verdict = opt.checkOutput!(tap.digest());
+      if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
+    }
     checkInterrupted(run);
     await out.commit(opt.force, opt.removeSource); // step 12
     h.out = undefined;
     if (opt.removeSource) await removeSource(src);
-    return {
+    return withSeen({
       path: name, output: p.output, status: 'ok', bytes,
       detail: `decrypted ${layout.chunks} chunk${layout.chunks === 1 ? '' : 's'}${opt.removeSource ? ', envelope removed' : ''}`,
       ...passwordField(run, keys),
       ...(digestOk ? {} : { warning: DIGEST_WARNING }),
       ...(h.shared ? { sharedFolder: h.shared } : {}),
-    };
+    }, seen, verdict);
   } catch (e) {
-    return writeFailure(name, p, opt, e, bytes, 'decrypted', h.shared);
+    return withSeen(writeFailure(name, p, opt, e, bytes, 'decrypted', h.shared), seen, verdict);
   } finally {
     await h.close();
   }
@@ -215,6 +250,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
 export async function verifyFile(input: Input, run: RunContext, foreign?: ForeignTool): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   const h = new Held(run);
+  let seen: Seen | null = null;
   try {
     const src = (h.src = open(input));
     let env: Envelope;
@@ -224,28 +260,33 @@ export async function verifyFile(input: Input, run: RunContext, foreign?: Foreig
       if (foreign && isNoMagic(e)) return await verifyForeign(name, src, foreign, run, e);
       throw e;
     }
+    seen = { nonce: hex(env.header.fileNonce), digest: null, size: null };
     h.digest = new DigestCursor(env, run);
     const keys = run.keys ? await unlock(env.header, run) : null; // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
+    seen.size = layout.plaintextLen;
     const expected = parseTrailer(await readTrailer(env)); // step 8
+    seen.digest = hex(expected);
     if (keys) { // step 10
       h.release = await run.memory.acquire(payloadMemory(env, layout, run));
       await drain(openPayload(env, layout, keys.payloadKey, h.digest, run), null, false, run);
     } else {
       run.progress(env.size);
     }
-    if (!constantTimeEqual(await h.digest.result, expected)) { // step 9 / 11
+    const computed = await h.digest.result;
+    seen.digest = hex(computed);
+    if (!constantTimeEqual(computed, expected)) { // step 9 / 11
       throw new EnvelopeError('corrupt', keys
         ? 'content digest mismatch (every chunk authenticated, so the trailer itself is damaged)'
         : 'content digest mismatch: the envelope was damaged in transit or storage');
     }
     const n = layout.chunks;
-    return {
+    return withSeen({
       path: name, status: 'ok', bytes: env.size, ...passwordField(run, keys),
       detail: keys ? `${n === 1 ? 'its one chunk' : `all ${n} chunks`} authenticated and content digest matches` : 'structure and content digest match (no password: not authenticated)',
-    };
+    }, seen);
   } catch (e) {
-    return failure(name, undefined, e);
+    return withSeen(failure(name, undefined, e), seen);
   } finally {
     await h.close();
   }
@@ -285,7 +326,10 @@ export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, r
     const dir = outputDir(p, run);
     h.shared = sharedFolder(dir, run);
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
+    const tail = new Tail(TRAILER_LEN); // the trailer written last: its content digest goes into the manifest
+    out.onWrite = (bufs) => bufs.forEach((b) => tail.push(b));
     const chunks = await sealFile(src, { suite: s.suite, chunkSize: 2 ** s.chunkLog2, header, payloadKey }, out, run);
+    const sealed: Seen = { nonce: hex(header.subarray(OFF_FILE_NONCE, OFF_FILE_NONCE + 32)), digest: hex(parseTrailer(tail.bytes())), size };
     checkInterrupted(run);
     await out.commit(opt.force, opt.removeSource);
     h.out = undefined;
@@ -294,11 +338,30 @@ export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, r
       path: name, output: p.output, status: 'ok', bytes: size,
       detail: `sealed in ${chunks} chunk${chunks === 1 ? '' : 's'}${opt.removeSource ? ', source removed' : ''}`,
       ...(h.shared ? { sharedFolder: h.shared } : {}),
+      envelope: sealed,
     };
   } catch (e) {
     return writeFailure(name, p, opt, e, size, 'encrypted', h.shared);
   } finally {
     await h.close();
+  }
+}
+
+/** The last `n` bytes of what went through it. */
+class Tail {
+  private buf = new Uint8Array(0);
+  constructor(private readonly n: number) {}
+  push(b: Uint8Array): void {
+    if (b.length >= this.n) this.buf = b.slice(b.length - this.n);
+    else {
+      const joined = new Uint8Array(this.buf.length + b.length);
+      joined.set(this.buf);
+      joined.set(b, this.buf.length);
+      this.buf = joined.slice(Math.max(0, joined.length - this.n));
+    }
+  }
+  bytes(): Uint8Array {
+    return this.buf;
   }
 }
 

@@ -9,7 +9,8 @@
 // Any failure of the tool is `tool-error` with its exit status and last line in the detail;
 // the temporary file is truncated and removed. aenv's SIGINT aborts every running tool. With
 // --password-list the tool is tried with each password in turn, each try into a fresh temporary
-// file, until one succeeds; a try that fails leaves nothing behind.
+// file, until one succeeds; a try that fails leaves nothing behind. With decrypt --checksums
+// the tool's output is hashed before it is committed (a mismatch is not committed: corrupt).
 // `verify` runs the tool into a private temporary file in the system's temporary folder, which
 // is removed afterwards whatever happened; without a password a foreign file is `unsupported`.
 
@@ -25,7 +26,8 @@ import type { Found } from '../foreign/locate.js';
 import { settleToolOutput } from '../foreign/output-check.js';
 import { runTool, type ToolResult, type ToolTiming } from '../foreign/run-tool.js';
 import { checkInterrupted, Interrupted, type RunContext } from './context.js';
-import { open, outputDir, precheck, removeSource, sharedFolder, writeFailure, type Input, type WriteOptions } from './files.js';
+import { hashFile } from './file-hash.js';
+import { checksumRefusal, open, outputDir, precheck, removeSource, sharedFolder, writeFailure, type Input, type WriteOptions } from './files.js';
 import { failure, type FileResult } from './results.js';
 
 /** How a run uses IBM's tool (set up once per run by the command line). */
@@ -149,6 +151,8 @@ async function throughTool(tool: Found, name: string, src: InputFile, p: Planned
   let shared: string | undefined;
   let started = false;
   let bytes = 0;
+  let verdict: FileResult['checksum'];
+  const withVerdict = (r: FileResult): FileResult => (verdict ? { ...r, checksum: verdict } : r);
   try {
     const dir = outputDir(p, run);
     shared = sharedFolder(dir, run);
@@ -159,21 +163,25 @@ async function throughTool(tool: Found, name: string, src: InputFile, p: Planned
     const s = got.s;
     run.progress(src.size);
     bytes = tool.tool === 'asunprotect' ? s.size : src.size;
+    if (opt.checkOutput && tool.tool === 'asunprotect') {
+      verdict = opt.checkOutput((await hashFile(out.tempPath, run, out.identity)).digest);
+      if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
+    }
     checkInterrupted(run);
     await out.commitAdopted(opt.force, opt.removeSource);
     out = undefined;
     if (opt.removeSource) await removeSource(src);
     const what = tool.tool === 'asunprotect' ? 'opened' : 'sealed';
-    return {
+    return withVerdict({
       path: name, output: p.output, status: 'ok', bytes,
       detail: `${what} by ${tool.tool}${s.replaced ? '; it replaced its output file, adopted after checks' : ''}${opt.removeSource ? `, ${verb === 'decrypted' ? 'envelope' : 'source'} removed` : ''}`,
       via: VIA[tool.tool],
       ...(got.line !== undefined ? { password: got.line } : {}),
       ...(shared ? { sharedFolder: shared } : {}),
-    };
+    });
   } catch (e) {
     if (e instanceof ToolFailure) return { ...toolErrorRow(name, p.output, e), ...(shared ? { sharedFolder: shared } : {}) };
-    const r = writeFailure(name, p, opt, e, bytes, verb, shared); // rethrows an interruption
+    const r = withVerdict(writeFailure(name, p, opt, e, bytes, verb, shared)); // rethrows an interruption
     return started ? { ...r, via: VIA[tool.tool] } : r;
   } finally {
     out?.discard();

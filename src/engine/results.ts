@@ -1,5 +1,6 @@
 // What a file ends with (shared/CLI.md "Results"): the decoder's verdicts (format/status.ts)
-// plus what the command line adds (exists, skipped, io-error, tool-error), and how a failure
+// plus what the command line adds (exists, skipped, io-error, tool-error, and missing: a file a
+// batch manifest or a checksum list names that is not there), and how a failure
 // becomes a status with a one-line detail: envelope verdicts keep theirs, a refused replace is
 // `exists`, anything from the file system is `io-error`.
 
@@ -9,10 +10,10 @@ import { ExistsError } from '../fsops/atomic.js';
 import { PlanError } from '../fsops/plan.js';
 import { Interrupted } from './context.js';
 
-export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error';
+export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing';
 
 export const STATUSES: readonly Status[] = [
-  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error',
+  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing',
 ];
 
 export function isFailure(s: Status): boolean {
@@ -40,6 +41,16 @@ export interface FileResult {
   via?: string;
   /** How that tool ended, on a `tool-error` row: exit status, signal, and how the run ended (foreign/run-tool.ts ToolOutcome). */
   tool?: { exit: number | null; signal: string | null; outcome: string };
+  /**
+   * What was read of an AENV envelope (hex file nonce; content digest as computed, else as the
+   * trailer stores it; plaintext size), or written of one by encrypt: for the batch manifest.
+   * Never printed as it is.
+   */
+  envelope?: { nonce: string; digest: string | null; size: number | null };
+  /** Against the batch manifest (src/batch/manifest-check.ts): the kind, and a detail unless ok. */
+  batch?: { kind: string; detail?: string };
+  /** Against a checksum list (src/batch/checksum-check.ts): ok, mismatch, extra or missing. */
+  checksum?: { kind: string; detail: string };
 }
 
 const IO_TEXT: Record<string, string> = {

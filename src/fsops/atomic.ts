@@ -8,6 +8,8 @@
 // name does not point to aenv's file, what was linked is removed and the file fails. Discarding
 // truncates through the handle, so the plaintext is gone wherever its name was moved.
 // Temporary names carry the writer's pid, so a later run can remove those of dead runs.
+// `onWrite` lets a caller see every byte written, in order (a SHA-256 of a plaintext checked
+// against a checksum list before the commit, the trailer of an envelope for the manifest).
 // An outside program (IBM's tool, engine/foreign.ts) may write the temporary file by name
 // instead: handOver(), then adopt() what it left once checked, then commitAdopted(), which runs
 // the same folder, temp-name and final-name checks as commit().
@@ -60,6 +62,8 @@ export class AtomicOutput {
   /** Set by handOver(): the temporary file is written by name by another program. */
   private handed: FileRef | null = null;
   private adopted = false;
+  /** Called with each write's buffers, in file order, before they are written. */
+  onWrite: ((bufs: readonly Uint8Array[]) => void) | null = null;
   private constructor(readonly dir: OutputDir, readonly tempPath: string, readonly finalPath: string,
     private readonly fd: number, private id: FileRef) {}
 
@@ -85,8 +89,14 @@ export class AtomicOutput {
     }
   }
 
+  /** The temporary file's device and inode (the created file, or the adopted one). */
+  get identity(): { dev: number; ino: number } {
+    return { dev: this.id.dev, ino: this.id.ino };
+  }
+
   /** Writes all of `bufs` at the current end of the file. */
   async write(bufs: readonly Uint8Array[]): Promise<void> {
+    this.onWrite?.(bufs);
     for (const b of bufs) this.written += b.length;
     let rest = bufs.filter((b) => b.length > 0);
     while (rest.length) {
@@ -97,6 +107,7 @@ export class AtomicOutput {
   }
 
   writeSync(bufs: readonly Uint8Array[]): void {
+    this.onWrite?.(bufs);
     for (const b of bufs) this.written += b.length;
     let rest = bufs.filter((b) => b.length > 0);
     while (rest.length) rest = advance(rest, fs.writevSync(this.fd, rest as Uint8Array[]));

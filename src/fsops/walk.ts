@@ -4,6 +4,12 @@
 // many links lead to it. Each found file remembers the PATH it came from (so its output can
 // mirror the tree), the identity the walk saw (so the file opened later must be that file), and
 // whether a followed link led to it (its real folder may then lie outside the walked tree).
+//
+// The walk streams (an async generator): a tree of any size is never held as a list. What it
+// keeps is O(folders) (the visited set) plus the identities of the files that can be reached
+// twice (more than one hard link, reached through a followed link, or named as a PATH), so each
+// file is still taken once: a link to a file in a folder that is listed anyway is not taken. It never enters the -o folder (WalkOptions.skip), so a run cannot
+// take its own outputs as inputs. Files the walk does not take are not even stat()ed.
 
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -30,6 +36,8 @@ export interface Found {
   followLink: boolean;
   /** Device and inode of the folder the walk found it in: an output beside it must go into that very folder. */
   dirId: { dev: number; ino: number } | null;
+  /** A file listed by --files-from with a relative path: root is `.` and rel the path as listed (its folders are mirrored under -o). */
+  listed?: boolean;
 }
 
 export interface WalkProblem {
@@ -37,15 +45,18 @@ export interface WalkProblem {
   message: string;
 }
 
+/** What the walk yields, in order: a folder PATH before its files, files, and problems where they occur. */
+export type WalkItem =
+  | { kind: 'root'; root: string; realRoot: string }
+  | { kind: 'file'; file: Found }
+  | { kind: 'problem'; problem: WalkProblem };
+
 export interface WalkOptions {
   /** Which files to take: a predicate on the base name. */
   accept: (name: string) => boolean;
   followSymlinks: boolean;
-}
-
-export interface WalkResult {
-  files: Found[];
-  problems: WalkProblem[];
+  /** A folder never entered (the -o folder), asked at each folder so that it can be set once the folder exists; `real` is its real path. */
+  skip?: () => { dev: number; ino: number; real: string } | null;
 }
 
 function errText(e: unknown): string {
@@ -53,76 +64,204 @@ function errText(e: unknown): string {
   return err.code ? `${err.code}: ${err.syscall ?? 'access'} failed` : String(e);
 }
 
-export async function walk(paths: readonly string[], opt: WalkOptions): Promise<WalkResult> {
-  const files: Found[] = [];
-  const problems: WalkProblem[] = [];
-  const seenFiles = new Set<string>();
+/** Entries of one folder stat()ed at once. */
+const STAT_BATCH = 64;
 
-  const visited = new Set<string>(); // folders listed so far, by device:inode
+const under = (p: string, dir: string): boolean => p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 
-  const add = (f: Omit<Found, 'size' | 'dev' | 'ino'>, st: Stats): void => {
-    const id = `${st.dev}:${st.ino}`;
-    if (seenFiles.has(id)) return; // the same file reached twice (two PATHs, or links)
-    seenFiles.add(id);
-    files.push({ ...f, size: st.size, dev: st.dev, ino: st.ino });
-  };
+/** One run's walk: PATHs are walked one after the other with `path()`, sharing what was seen. */
+export class Walker {
+  /** Folders listed so far, by device:inode. */
+  private readonly visited = new Set<string>();
+  /** Files taken that can be reached again (see the top of this file), by device:inode. */
+  private readonly taken = new Set<string>();
+  /** PATH files named on the command line: remembered wherever they are first reached. */
+  private readonly reserved = new Set<string>();
+  /** Real paths of the folder PATHs walked so far. */
+  private readonly roots: string[] = [];
 
-  async function dir(root: string, realRoot: string, rel: string, viaLink: boolean, dirId: { dev: number; ino: number }): Promise<void> {
-    const full = rel ? path.join(root, rel) : root;
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fsp.readdir(full, { withFileTypes: true });
-    } catch (e) {
-      problems.push({ path: full, message: `cannot read folder (${errText(e)})` });
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    entries = await dropBadNames(full, entries, opt.accept, problems); // names not valid UTF-8: reported
-    for (const ent of entries) {
-      const childRel = rel ? path.join(rel, ent.name) : ent.name;
-      const child = path.join(root, childRel);
-      let st: Stats;
-      try {
-        st = ent.isSymbolicLink() && opt.followSymlinks ? await fsp.stat(child) : await fsp.lstat(child);
-      } catch (e) {
-        if (ent.isSymbolicLink()) continue; // a dangling link: nothing to read
-        problems.push({ path: child, message: `cannot stat (${errText(e)})` });
-        continue;
-      }
-      if (st.isSymbolicLink()) continue; // not followed
-      const linked = viaLink || ent.isSymbolicLink();
-      if (st.isDirectory()) {
-        const id = `${st.dev}:${st.ino}`;
-        if (visited.has(id)) continue; // listed already (a loop, or a second link to it): never twice
-        visited.add(id);
-        await dir(root, realRoot, childRel, linked, { dev: st.dev, ino: st.ino });
-      } else if (st.isFile() && !isTempName(ent.name) && opt.accept(ent.name)) {
-        add({ path: child, root, rel: childRel, realRoot, viaLink: linked, followLink: ent.isSymbolicLink(), dirId }, st);
-      }
+  constructor(private readonly opt: WalkOptions) {}
+
+  /** Files named as PATHs before the walk starts: a folder PATH walked first takes each of them once. */
+  async reserve(paths: readonly string[]): Promise<void> {
+    for (const p of paths) {
+      const st = await fsp.stat(p).catch(() => null);
+      if (st?.isFile()) this.reserved.add(`${st.dev}:${st.ino}`);
     }
   }
 
-  for (const p of paths) {
+  /** Whether the file was taken before; remembers it when it could be reached again. */
+  private again(st: Stats, linked: boolean, pathArg: boolean): boolean {
+    const id = `${st.dev}:${st.ino}`;
+    if (this.taken.has(id)) return true;
+    if (pathArg || linked || st.nlink > 1 || this.reserved.has(id)) this.taken.add(id);
+    return false;
+  }
+
+  /**
+   * Whether the file a followed link `link` points to is taken where it is, by the listing of its
+   * own folder (listed already, or being listed): then the link is not taken too. A file reached
+   * first directly is not remembered (see `again`), so this is how it is taken once.
+   */
+  private async listedDirectly(link: string): Promise<boolean> {
+    const real = await fsp.realpath(link).catch(() => null);
+    if (real === null) return false;
+    const name = path.basename(real);
+    if (!this.opt.accept(name) || isTempName(name)) return false;
+    const dir = await fsp.stat(path.dirname(real)).catch(() => null);
+    return dir !== null && this.visited.has(`${dir.dev}:${dir.ino}`);
+  }
+
+  private skipped(st: Stats): boolean {
+    const s = this.opt.skip?.();
+    return s != null && s.dev === st.dev && s.ino === st.ino;
+  }
+
+  /** A PATH (an argument, or a line of --files-from): a file, or a folder walked recursively. */
+  async *path(p: string): AsyncGenerator<WalkItem> {
     let st: Stats;
     try {
       st = await fsp.stat(p); // a PATH named on the command line is followed, as by cp and tar
     } catch (e) {
       const hint = p.includes('\ufffd') ? '; if the name has bytes that are not UTF-8, rename it to a UTF-8 name' : '';
-      problems.push({ path: p, message: `cannot open (${errText(e)})${hint}` });
-      continue;
+      yield { kind: 'problem', problem: { path: p, message: `cannot open (${errText(e)})${hint}` } };
+      return;
     }
     if (st.isDirectory()) {
       const id = `${st.dev}:${st.ino}`;
-      if (visited.has(id)) continue; // the same folder named twice
-      visited.add(id);
-      await dir(p, await fsp.realpath(p), '', false, { dev: st.dev, ino: st.ino });
+      if (this.visited.has(id)) return; // the same folder named twice
+      this.visited.add(id);
+      const realRoot = await fsp.realpath(p);
+      this.roots.push(realRoot);
+      yield { kind: 'root', root: p, realRoot };
+      yield* this.dir(p, realRoot, '', false, { dev: st.dev, ino: st.ino });
     } else if (st.isFile()) {
+      if (this.again(st, false, true) || (await this.walkedAlready(p, st))) return;
       const link = (await fsp.lstat(p).catch(() => null))?.isSymbolicLink() ?? false;
       const parent = await fsp.stat(path.dirname(p)).catch(() => null);
-      add({ path: p, root: null, rel: path.basename(p), realRoot: null, viaLink: false, followLink: link, dirId: parent && { dev: parent.dev, ino: parent.ino } }, st);
+      yield {
+        kind: 'file',
+        file: { path: p, root: null, rel: path.basename(p), realRoot: null, viaLink: false, followLink: link, dirId: parent && { dev: parent.dev, ino: parent.ino }, size: st.size, dev: st.dev, ino: st.ino },
+      };
     } else {
-      problems.push({ path: p, message: 'not a regular file or folder' });
+      yield { kind: 'problem', problem: { path: p, message: 'not a regular file or folder' } };
     }
   }
-  return { files, problems };
+
+  /**
+   * A path of a --files-from list: a relative path to a file (no `..`) keeps its folders, as
+   * `tar -T` and `rsync --files-from` do (root `.`, rel the path without `./` and doubled
+   * slashes), so -o DIR mirrors them; anything else is taken as a PATH.
+   */
+  async *listed(p: string): AsyncGenerator<WalkItem> {
+    const segs = p.split(path.sep).filter((x) => x !== '' && x !== '.');
+    const st = path.isAbsolute(p) || segs.length === 0 || segs.includes('..') ? null : await fsp.stat(p).catch(() => null);
+    if (!st?.isFile()) {
+      yield* this.path(p);
+      return;
+    }
+    if (this.again(st, false, true) || (await this.walkedAlready(p, st))) return;
+    const link = (await fsp.lstat(p).catch(() => null))?.isSymbolicLink() ?? false;
+    const parent = await fsp.stat(path.dirname(p)).catch(() => null);
+    this.cwd ??= await fsp.realpath('.');
+    yield {
+      kind: 'file',
+      file: {
+        path: p, root: '.', rel: segs.join(path.sep), realRoot: this.cwd, viaLink: false, followLink: link, dirId: parent && { dev: parent.dev, ino: parent.ino },
+        size: st.size, dev: st.dev, ino: st.ino, listed: true,
+      },
+    };
+  }
+
+  /** The real path of the working folder, the root of listed relative paths. */
+  private cwd: string | null = null;
+
+  /**
+   * A PATH file that a folder PATH walked before already took (it lies in that folder's tree, and
+   * the walk took files of its name): only PATHs named after the walk began (--files-from) can be,
+   * since the others were reserved.
+   */
+  private async walkedAlready(p: string, st: Stats): Promise<boolean> {
+    if (this.roots.length === 0 || this.reserved.has(`${st.dev}:${st.ino}`)) return false;
+    const name = path.basename(p);
+    if (!this.opt.accept(name) || isTempName(name)) return false;
+    const real = await fsp.realpath(p).catch(() => null);
+    if (real === null) return false;
+    const skip = this.opt.skip?.();
+    if (skip && under(real, skip.real)) return false;
+    return this.roots.some((r) => under(real, r));
+  }
+
+  private async *dir(root: string, realRoot: string, rel: string, viaLink: boolean, dirId: { dev: number; ino: number }): AsyncGenerator<WalkItem> {
+    const full = rel ? path.join(root, rel) : root;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fsp.readdir(full, { withFileTypes: true });
+    } catch (e) {
+      yield { kind: 'problem', problem: { path: full, message: `cannot read folder (${errText(e)})` } };
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const problems: WalkProblem[] = [];
+    entries = await dropBadNames(full, entries, this.opt.accept, problems); // names not valid UTF-8: reported
+    for (const problem of problems) yield { kind: 'problem', problem };
+    // Only what may be taken is stat()ed, STAT_BATCH entries at a time (each stat is a round
+    // trip to the thread pool; one after the other they would dominate the walk of a large tree).
+    const wanted = entries.filter((ent) => {
+      const isLink = ent.isSymbolicLink();
+      if (isLink) return this.opt.followSymlinks; // not followed otherwise
+      return ent.isDirectory() || (ent.isFile() && this.opt.accept(ent.name) && !isTempName(ent.name));
+    });
+    entries = [];
+    for (let b = 0; b < wanted.length; b += STAT_BATCH) {
+      const batch = wanted.slice(b, b + STAT_BATCH);
+      const stats = await Promise.all(batch.map((ent) => {
+        const child = path.join(root, rel ? path.join(rel, ent.name) : ent.name);
+        return (ent.isSymbolicLink() ? fsp.stat(child) : fsp.lstat(child)).then((st) => ({ st, err: null }), (err: unknown) => ({ st: null, err }));
+      }));
+      for (let i = 0; i < batch.length; i++) {
+        const ent = batch[i]!;
+        const childRel = rel ? path.join(rel, ent.name) : ent.name;
+        const it = ent.isSymbolicLink() ? await this.entry(root, realRoot, childRel, viaLink, dirId, ent, stats[i]!) : this.entrySync(root, realRoot, childRel, viaLink, dirId, ent, stats[i]!);
+        if (it === null) continue;
+        if (it.kind === 'dir') yield* this.dir(root, realRoot, childRel, it.linked, it.id);
+        else yield it;
+      }
+    }
+  }
+
+  /** One entry of a folder listing, with its stat() (or why it failed): an item, a folder to walk, or nothing. */
+  private entrySync(root: string, realRoot: string, childRel: string, viaLink: boolean, dirId: { dev: number; ino: number },
+    ent: import('node:fs').Dirent, stat: { st: Stats | null; err: unknown }): Entry {
+    const isLink = ent.isSymbolicLink();
+    const child = path.join(root, childRel);
+    const st = stat.st;
+    if (st === null) {
+      if (isLink) return null; // a dangling link: nothing to read
+      return { kind: 'problem', problem: { path: child, message: `cannot stat (${errText(stat.err)})` } };
+    }
+    if (st.isSymbolicLink()) return null; // replaced by a link since the listing: not followed
+    const linked = viaLink || isLink;
+    if (st.isDirectory()) {
+      const id = `${st.dev}:${st.ino}`;
+      if (this.visited.has(id) || this.skipped(st)) return null; // listed already (a loop, or a second link to it), or the -o folder
+      this.visited.add(id);
+      return { kind: 'dir', linked, id: { dev: st.dev, ino: st.ino } };
+    }
+    if (!st.isFile() || isTempName(ent.name) || !this.opt.accept(ent.name)) return null;
+    if (this.again(st, linked, false)) return null; // the same file reached twice (two PATHs, or links)
+    return {
+      kind: 'file',
+      file: { path: child, root, rel: childRel, realRoot, viaLink: linked, followLink: isLink, dirId, size: st.size, dev: st.dev, ino: st.ino },
+    };
+  }
+
+  /** The same for a followed link: a link to a file that its own folder's listing takes is not taken. */
+  private async entry(root: string, realRoot: string, childRel: string, viaLink: boolean, dirId: { dev: number; ino: number },
+    ent: import('node:fs').Dirent, stat: { st: Stats | null; err: unknown }): Promise<Entry> {
+    if (stat.st?.isFile() && this.opt.accept(ent.name) && !isTempName(ent.name) && (await this.listedDirectly(path.join(root, childRel)))) return null;
+    return this.entrySync(root, realRoot, childRel, viaLink, dirId, ent, stat);
+  }
 }
+
+type Entry = WalkItem | { kind: 'dir'; linked: boolean; id: { dev: number; ino: number } } | null;

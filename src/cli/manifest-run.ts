@@ -1,0 +1,183 @@
+// The sealed batch manifest in a `verify` or `decrypt` run (docs/MANIFEST.md "Checking a tree"):
+// at the start of each folder PATH its manifest is looked for and opened with the run's keys;
+// every file of that folder then gets its batch kind as it is reported (src/batch/manifest-check.ts),
+// except the renamed and duplicate ones, whose rows are held until every file was seen; the
+// entries no file accounts for come last as `missing` rows. Without a password a manifest can
+// only be said to be there. The run fails (exit 1) when the batch does not match.
+
+import { lstatSync } from 'node:fs';
+import * as path from 'node:path';
+import { ManifestCheck, BATCH_KINDS, type BatchKind, type BatchRow } from '../batch/manifest-check.js';
+import { ManifestError, manifestName } from '../batch/manifest.js';
+import { toSlashPath } from '../batch/relpath.js';
+import { inShard, type Shard } from '../batch/shard.js';
+import type { RunContext } from '../engine/context.js';
+import { readManifest } from '../engine/manifest-file.js';
+import { failure, type FileResult } from '../engine/results.js';
+import type { Found } from '../fsops/walk.js';
+import { showPath } from './text.js';
+
+type ManifestState = 'ok' | 'invalid' | 'needs-password' | 'absent';
+
+interface Root {
+  root: string;
+  file: string;
+  state: ManifestState;
+  error?: string;
+  check?: ManifestCheck;
+  /** Entries of its manifest. */
+  entries: number;
+  /** Rows decided at the end (renamed, duplicate), by path below the root. */
+  held: Map<string, FileResult>;
+}
+
+export interface BatchOptions {
+  run: RunContext;
+  /** The run has keys (decrypt, keyed verify). */
+  keyed: boolean;
+  extension: string;
+  shard?: Shard | undefined;
+  /** --files-from: the selection is the user's, so no entry is missing. */
+  filesFrom: boolean;
+  /** --manifest: a folder PATH without one fails. */
+  required: boolean;
+  /** Prints a line on standard error (the reporter's, so the progress display stays clean). */
+  note: (line: string) => void;
+}
+
+const ORDER: readonly ManifestState[] = ['ok', 'needs-password', 'absent', 'invalid'];
+
+export class BatchRun {
+  private readonly roots = new Map<string, Root>();
+
+  constructor(private readonly o: BatchOptions) {}
+
+  /** Whether `root` (a folder PATH) holds a manifest at its root. */
+  static present(root: string, extension: string): boolean {
+    return lstatSync(path.join(root, manifestName(extension)), { throwIfNoEntry: false }) !== undefined;
+  }
+
+  /** A folder PATH begins: its manifest is looked for and opened. */
+  async root(root: string): Promise<void> {
+    const file = path.join(root, manifestName(this.o.extension));
+    const r: Root = { root, file, state: 'ok', entries: 0, held: new Map() };
+    if (!BatchRun.present(root, this.o.extension)) {
+      if (!this.o.required) return;
+      r.state = 'absent';
+      r.error = `no batch manifest (${manifestName(this.o.extension)}) at the root of ${showPath(root)}, and --manifest requires one`;
+    } else if (!this.o.keyed) {
+      r.state = 'needs-password';
+    } else {
+      try {
+        const opened = await readManifest(file, this.o.run);
+        const shard = this.o.shard;
+        const inScope = this.o.filesFrom ? () => false : shard ? (p: string) => inShard(p, shard) : undefined;
+        r.check = new ManifestCheck(opened.manifest, inScope ? { inScope } : {});
+        r.entries = opened.manifest.entries.length;
+        if (opened.warning) this.o.note(`aenv: warning: ${showPath(file)}: ${opened.warning}`);
+      } catch (e) {
+        r.state = 'invalid';
+        const f = e instanceof ManifestError ? null : failure(file, undefined, e); // rethrows an interruption
+        r.error = f ? `${f.status}: ${f.detail}` : (e as ManifestError).message;
+        this.o.note(`aenv: error: ${showPath(file)}: the batch manifest cannot be used: ${r.error}`);
+        this.o.note(`aenv: hint: ${e instanceof ManifestError ? e.hint : 'the envelopes are still checked one by one; fetch the manifest again, or check that this is the batch\'s password'}`);
+      }
+    }
+    this.roots.set(root, r);
+  }
+
+  /** The row of a file of the tree with its batch kind; null when the kind is known only at the end (the row is held). */
+  annotate(f: Found, r: FileResult): FileResult | null {
+    const root = f.root === null || f.listed ? undefined : this.roots.get(f.root);
+    if (!root?.check) return r;
+    const rel = toSlashPath(f.rel, path.sep);
+    const e = r.envelope;
+    const row = root.check.observe({ path: rel, nonce: e?.nonce ?? null, digest: e?.digest ?? null, size: e?.size ?? null, status: r.status });
+    if (row === null) {
+      root.held.set(rel, r);
+      return null;
+    }
+    return withKind(r, row);
+  }
+
+  /**
+   * A problem of the walk (io-error) below a folder with a manifest: the file is there but cannot be
+   * read, so it is unchecked (and its entry not missing).
+   */
+  annotateProblem(r: FileResult): FileResult {
+    if (r.status !== 'io-error') return r;
+    for (const root of this.roots.values()) {
+      const rel = path.relative(root.root, r.path);
+      if (!root.check || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      return withKind(r, root.check.observe({ path: toSlashPath(rel, path.sep), nonce: null, digest: null, size: null, status: r.status })!);
+    }
+    return r;
+  }
+
+  /** The rows decided at the end: held files (renamed, duplicate), then the missing entries. */
+  finish(): FileResult[] {
+    const out: FileResult[] = [];
+    for (const root of this.roots.values()) {
+      if (!root.check) continue;
+      for (const row of root.check.finish()) {
+        const held = root.held.get(row.path);
+        if (held) out.push(withKind(held, row));
+        else {
+          out.push({
+            path: path.join(root.root, ...row.path.split('/')), status: 'missing', bytes: 0, detail: row.detail, batch: { kind: 'missing' },
+          });
+        }
+      }
+      root.held.clear();
+    }
+    return out;
+  }
+
+  /** The tree does not match (or could not be checked against) a manifest it has or must have. */
+  get mismatch(): boolean {
+    for (const r of this.roots.values()) {
+      if (r.state === 'invalid' || r.state === 'absent' || (r.check && !r.check.matches)) return true;
+    }
+    return false;
+  }
+
+  /** The JSON summary's "batch", or null when no folder PATH has a manifest. */
+  summary(): Record<string, unknown> | null {
+    const roots = [...this.roots.values()];
+    if (roots.length === 0) return null;
+    const counts = Object.fromEntries(BATCH_KINDS.map((k) => [k, 0])) as Record<BatchKind, number>;
+    for (const r of roots) {
+      if (!r.check) continue;
+      for (const [k, n] of Object.entries(r.check.counts())) counts[k as BatchKind] += n;
+    }
+    const worst = roots.reduce((w, r) => (ORDER.indexOf(r.state) > ORDER.indexOf(w) ? r.state : w), 'ok' as ManifestState);
+    const errors = roots.filter((r) => r.error).map((r) => `${r.file}: ${r.error}`);
+    const entries = roots.reduce((n, r) => n + r.entries, 0);
+    const checked = roots.some((r) => r.check);
+    return {
+      manifest: worst, manifests: roots.filter((r) => r.state !== 'absent').length,
+      ...(checked ? { entries, matches: !this.mismatch, ...counts } : worst === 'needs-password' ? {} : { matches: false }),
+      ...(errors.length ? { error: errors.join('; ') } : {}),
+    };
+  }
+
+  /** Lines under the people's summary table. */
+  lines(): string[] {
+    const out: string[] = [];
+    for (const r of this.roots.values()) {
+      const where = this.roots.size > 1 ? ` (${showPath(r.root)})` : '';
+      if (r.state === 'needs-password') out.push(`batch${where}: a sealed manifest is present; give the password to check the batch against it`);
+      else if (r.state !== 'ok') out.push(`batch${where}: not checked: ${r.error}`);
+      else if (r.check) {
+        const c = r.check.counts();
+        const off = BATCH_KINDS.filter((k) => k !== 'ok' && c[k] > 0).map((k) => `${c[k]} ${k}`);
+        out.push(off.length ? `batch${where}: does not match the manifest (${off.join(', ')})` : `batch${where}: matches the manifest (${c.ok} envelope${c.ok === 1 ? '' : 's'} in place)`);
+      }
+    }
+    return out;
+  }
+}
+
+function withKind(r: FileResult, row: BatchRow): FileResult {
+  return { ...r, batch: row.kind === 'ok' ? { kind: 'ok' } : { kind: row.kind, detail: row.detail } };
+}
