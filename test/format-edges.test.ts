@@ -122,7 +122,7 @@ describe('what the CLI shows', () => {
   });
 
   it('every status but ok and skipped is a failure (exit status 1), and each failure has a hint', () => {
-    expect(STATUSES.filter((s) => isFailure(s))).toEqual(['not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'io-error', 'tool-error']);
+    expect(STATUSES.filter((s) => isFailure(s))).toEqual(['not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'io-error', 'tool-error', 'missing']);
     for (const s of STATUSES) expect(HINTS[s] !== '', s).toBe(isFailure(s));
   });
 });

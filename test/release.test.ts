@@ -212,7 +212,7 @@ describe(`zsh completion${HAS_ZSH ? '' : ' (SKIPPED: zsh not installed; apt-get 
   }
 
   it.skipIf(!HAS_ZSH)('offers the commands, each command\'s options, choices, folders, and honours conflicts', { timeout: 180_000 }, () => {
-    const lines = ['aenv ', ...COMMANDS.map((c) => `aenv ${c.name} --`), 'aenv encrypt --suite ', 'aenv decrypt -o ', 'aenv decrypt --force --s', 'aenv selfcheck-x -'];
+    const lines = ['aenv ', ...COMMANDS.map((c) => `aenv ${c.name} --`), 'aenv encrypt --suite ', 'aenv decrypt -o ', 'aenv decrypt --force --sk', 'aenv selfcheck-x -'];
     const got = complete(zshCompletion(WITH_EXTRA), lines);
     const want = [
       WITH_EXTRA.map((c) => c.name).sort(),
