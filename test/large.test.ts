@@ -56,16 +56,42 @@ describe.each(['node', 'noble'] as const)('large envelopes on the %s backend', (
     expect(readFileSync(path.join(tmp.dir, `${name}-ok`)).equals(plain)).toBe(true);
   }, 60_000);
 
-  it('a damaged trailer digest: decrypt keeps the authentic plaintext with a warning, verify says corrupt', async () => {
+  it('a damaged trailer digest: decrypt (--check-digest) keeps the authentic plaintext with a warning, verify says corrupt', async () => {
     const bad = Buffer.from(env);
     bad[bad.length - 1]! ^= 1;
     const src = put(`${name}-digest.aspera-env`, bad);
-    const r = await decrypt(src, ctx());
+    const always = ctx();
+    always.checkDigest = 'always'; // as --check-digest: a large file's digest is otherwise checked only with a core to spare
+    const r = await decrypt(src, always);
     expect(r.status).toBe('ok');
     expect(r.warning).toMatch(/digest/);
     expect(readFileSync(path.join(tmp.dir, `${name}-digest`)).equals(plain)).toBe(true);
     expect((await verifyFile(src, ctx())).status).toBe('corrupt');
     expect((await verifyFile(src, newContext(getBackend(name), null))).status).toBe('corrupt');
+  }, 60_000);
+
+  it('without --check-digest a large file\'s digest is checked only when a core is spare, and the row says so', async () => {
+    const bad = Buffer.from(env);
+    bad[bad.length - 1]! ^= 1;
+    const src = put(`${name}-digest2.aspera-env`, bad);
+    const c = ctx();
+    const spare = c.cores >= (c.pool?.usable ? c.pool.size : 0) + 2;
+    const r = await decrypt(src, c);
+    expect(r.status).toBe('ok');
+    expect(readFileSync(path.join(tmp.dir, `${name}-digest2`)).equals(plain)).toBe(true);
+    if (spare) {
+      expect(r.warning).toMatch(/digest/);
+    } else {
+      expect(r.warning).toBeUndefined();
+      expect(r.detail).toMatch(/content digest not checked: every chunk authenticated; verify checks it/);
+    }
+    for (const cores of [2, 64]) { // the rule itself, whatever this machine has
+      const d = ctx();
+      d.cores = cores;
+      const r2 = await decrypt(put(`${name}-digest-${cores}.aspera-env`, bad), d);
+      const checked = cores >= (d.pool?.usable ? d.pool.size : 0) + 2;
+      expect([cores, Boolean(r2.warning)]).toEqual([cores, checked]);
+    }
   }, 60_000);
 
   it('a damaged chunk deep inside: corrupt, naming the chunk and its offset, nothing left', async () => {

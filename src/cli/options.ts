@@ -56,6 +56,12 @@ const MANIFEST_CHECK: OptionSpec = {
   describe: 'require a sealed batch manifest at the root of each folder PATH (a tree that has one is always checked against it)',
 };
 
+/** decrypt: the content digest of large files too (ENVELOPE.md step 11 makes it optional). */
+const CHECK_DIGEST: OptionSpec = {
+  name: 'check-digest', type: 'boolean', default: false,
+  describe: 'also check the trailer digest of large files (always done for files up to 1 MiB, and for large ones when a core is spare)',
+};
+
 const WRITING: readonly OptionSpec[] = [
   ...COMMON,
   { name: 'output', alias: 'o', type: 'string', arg: 'DIR', complete: 'dir', describe: 'write outputs under DIR, mirroring folder PATHs (default: beside each input)' },
@@ -81,7 +87,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       ...WRITING, ...OPENING, ...BATCH, MANIFEST_CHECK,
       { name: 'checksums', type: 'string', arg: 'FILE', complete: 'file', describe: 'check each plaintext\'s SHA-256 against FILE (sha256sum format, names relative to the output tree) before it is committed' },
-      ASUNPROTECT, TOOL_TIMEOUT,
+      CHECK_DIGEST, ASUNPROTECT, TOOL_TIMEOUT,
     ],
   },
   {

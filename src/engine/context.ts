@@ -31,6 +31,10 @@ export interface RunContext {
   buffers: BufferPool;
   /** Worker threads for the chunks of large payloads (when the backend can use them). */
   pool: ChunkPool | null;
+  /** Cores of this machine (os.availableParallelism). */
+  cores: number;
+  /** decrypt's content digest of large files: only with a core to spare, or always (--check-digest). */
+  checkDigest: 'spare-core' | 'always';
   /** Output folders resolved so far (by base and relative folder). */
   dirs: Map<string, OutputDir>;
   /** Output folders whose stale temporary files this run already removed. */
@@ -45,11 +49,13 @@ export function poolSize(cores: number): number {
 }
 
 export function newContext(backend: Backend, keys: KeyCache | null, progress: (n: number) => void = () => {}, workers?: number): RunContext {
+  const cores = availableParallelism();
   return {
+    cores, checkDigest: 'spare-core',
     backend, keys, passwordLines: null, interrupted: false, progress,
     memory: new MemoryBudget(PAYLOAD_BUDGET),
     buffers: new BufferPool(PAYLOAD_BUDGET / 2),
-    pool: backend.threads ? new ChunkPool(workers ?? poolSize(availableParallelism())) : null,
+    pool: backend.threads ? new ChunkPool(workers ?? poolSize(cores)) : null,
     dirs: new Map(), cleaned: new Set(), warned: new Set(),
   };
 }

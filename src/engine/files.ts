@@ -25,7 +25,7 @@ import { PlanError, type Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
 import { StreamEncoder } from '../stream/encoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
-import { DigestCursor, drain, openPayload, payloadMemory, readEnvelope, readTrailer, sealFile, sealMemory, type Envelope } from './pipeline.js';
+import { decryptDigest, DigestCursor, drain, openPayload, payloadMemory, readEnvelope, readTrailer, sealFile, sealMemory, type Envelope } from './pipeline.js';
 import { describeIoError, failure, type FileResult } from './results.js';
 import { decryptForeign, isNoMagic, verifyForeign, type ForeignTool } from './foreign.js';
 
@@ -208,7 +208,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
       throw e;
     }
     seen = { nonce: hex(env.header.fileNonce), digest: null, size: null };
-    h.digest = new DigestCursor(env, run); // reads on its own while the key is derived
+    const digest = (h.digest = decryptDigest(env, run) ? new DigestCursor(env, run) : undefined); // reads on its own while the key is derived
     const keys = await unlock(env.header, run); // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
     seen.size = layout.plaintextLen;
@@ -220,10 +220,10 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
     const tap = opt.checkOutput ? run.backend.sha256() : null;
     if (tap) out.onWrite = (bufs) => bufs.forEach((b) => tap.update(b));
-    bytes = await drain(openPayload(env, layout, keys.payloadKey, h.digest, run), out, env.whole !== null, run); // step 10
-    const computed = await h.digest.result;
-    seen.digest = hex(computed);
-    const digestOk = constantTimeEqual(computed, expected); // step 11: a warning only
+    bytes = await drain(openPayload(env, layout, keys.payloadKey, digest ?? null, run), out, env.whole !== null, run); // step 10
+    const computed = digest ? await digest.result : null;
+    if (computed) seen.digest = hex(computed);
+    const digestOk = computed === null || constantTimeEqual(computed, expected); // step 11: a warning only
     if (tap) {
       verdict = opt.checkOutput!(tap.digest());
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
@@ -234,7 +234,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
     if (opt.removeSource) await removeSource(src);
     return withSeen({
       path: name, output: p.output, status: 'ok', bytes,
-      detail: `decrypted ${layout.chunks} chunk${layout.chunks === 1 ? '' : 's'}${opt.removeSource ? ', envelope removed' : ''}`,
+      detail: `decrypted ${layout.chunks} chunk${layout.chunks === 1 ? '' : 's'}${computed ? '' : ' (content digest not checked: every chunk authenticated; verify checks it)'}${opt.removeSource ? ', envelope removed' : ''}`,
       ...passwordField(run, keys),
       ...(digestOk ? {} : { warning: DIGEST_WARNING }),
       ...(h.shared ? { sharedFolder: h.shared } : {}),
