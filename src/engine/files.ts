@@ -209,6 +209,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
     }
     seen = { nonce: hex(env.header.fileNonce), digest: null, size: null };
     const digest = (h.digest = decryptDigest(env, run) ? new DigestCursor(env, run) : undefined); // reads on its own while the key is derived
+    if (!env.whole) run.pool?.warm(); // the workers start while the key is derived
     const keys = await unlock(env.header, run); // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
     seen.size = layout.plaintextLen;
@@ -262,6 +263,7 @@ export async function verifyFile(input: Input, run: RunContext, foreign?: Foreig
     }
     seen = { nonce: hex(env.header.fileNonce), digest: null, size: null };
     h.digest = new DigestCursor(env, run);
+    if (run.keys && !env.whole) run.pool?.warm(); // the workers start while the key is derived
     const keys = run.keys ? await unlock(env.header, run) : null; // step 6
     const layout = layoutForSize(env.size, chunkSize(env.header)); // step 7
     seen.size = layout.plaintextLen;

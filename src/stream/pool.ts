@@ -51,6 +51,20 @@ export class ChunkPool {
     });
   }
 
+  /**
+   * Starts the workers now, without a job: a file about to need them calls this before its key
+   * derivation, so that the workers' start-up (tens of milliseconds) runs beside the KDF instead
+   * of after it. Idle workers do not keep the process alive.
+   */
+  warm(): void {
+    if (this.failed) return;
+    while (this.slots.length < this.size) {
+      const slot = { worker: startWorker(), pending: 0 };
+      this.watch(slot);
+      this.slots.push(slot);
+    }
+  }
+
   /** Stops the workers (at the end of a run; idle ones would not keep the process alive anyway). */
   async close(): Promise<void> {
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
