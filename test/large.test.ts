@@ -13,8 +13,9 @@ import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { chunkOffset } from '../src/format/layout.js';
 import { newContext } from '../src/engine/context.js';
-import { decryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
+import { decryptFile, encryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
 import { INLINE_MAX } from '../src/engine/pipeline.js';
+import { InputFile } from '../src/fsops/input.js';
 
 /** Well past the inline threshold: the payload goes through the worker threads in several blocks. */
 const OFF_THREAD_MIN = 8 * INLINE_MAX;
@@ -115,3 +116,43 @@ it('four large files at once share the hash worker and all come out right', asyn
     expect(readFileSync(path.join(tmp.dir, `par${k}`)).equals(plain)).toBe(true);
   }
 }, 60_000);
+
+it('encrypt with 4 KiB chunks (255 per read block, 256 in a file read whole): every chunk lands in its place', async () => {
+  const big = randomBytes(OFF_THREAD_MIN + 4096 * 3 + 17); // several read blocks, a short last chunk
+  const small = randomBytes(INLINE_MAX - 5); // read whole: 256 chunks
+  for (const [name, bytes] of [['iov-big', big], ['iov-small', small]] as const) {
+    const src = put(name, bytes);
+    const ctx = newContext(node, keys);
+    const params = DEFAULT_PARAMS[KDF_PBKDF2];
+    const salt = randomBytes(32);
+    const sealing = { suite: 1 as const, chunkLog2: 12, params, salt, master: await keys.master(params, salt) };
+    const e = await encryptFile(src, { base: tmp.dir, relDir: '', output: `${src}.aspera-env` }, opts, ctx, sealing);
+    expect(e.status, e.detail).toBe('ok');
+    const sealed = readFileSync(`${src}.aspera-env`);
+    const chunks = Math.ceil(bytes.length / 4096);
+    expect(sealed.length).toBe(128 + bytes.length + 16 * chunks + 40);
+    const out = path.join(tmp.dir, `${name}.out`);
+    const d = await decryptFile(`${src}.aspera-env`, { base: tmp.dir, relDir: '', output: out }, opts, newContext(node, keys));
+    expect(d.status, d.detail).toBe('ok');
+    expect(readFileSync(out).equals(bytes)).toBe(true);
+    expect((await verifyFile(`${src}.aspera-env`, newContext(getBackend('noble'), null))).status).toBe('ok');
+  }
+}, 60_000);
+
+it('a scattered read of more places than one system call takes (IOV_MAX 1024) fills them all, and a file that ends early is an error', async () => {
+  const bytes = randomBytes(9000);
+  const src = InputFile.open(put('iov-raw', bytes));
+  try {
+    const sizes = Array.from({ length: 2500 }, (_, i) => 1 + (i % 5)); // 7,500 bytes in 2,500 places
+    const views = sizes.map((n) => new Uint8Array(n));
+    await src.readvExactly(views, 100);
+    expect(Buffer.concat(views).equals(bytes.subarray(100, 7600))).toBe(true);
+    const again = sizes.map((n) => new Uint8Array(n));
+    src.readvExactlySync(again, 1500);
+    expect(Buffer.concat(again).equals(bytes.subarray(1500, 9000))).toBe(true);
+    await expect(src.readvExactly(sizes.map((n) => new Uint8Array(n)), 1501)).rejects.toThrow(/shrank/);
+    expect(() => src.readvExactlySync(sizes.map((n) => new Uint8Array(n)), 1501)).toThrow(/shrank/);
+  } finally {
+    src.close();
+  }
+});

@@ -372,11 +372,10 @@ async function* plainBlocks(src: InputFile, chunks: number, chunkSize: number, w
     const pos = first * chunkSize;
     const plainLength = Math.min(k * chunkSize, src.size - pos);
     const buf = new Uint8Array(run.buffers.take(plainLength + k * TAG_LEN), 0, plainLength + k * TAG_LEN);
-    // One read into the block's tail, then each chunk moved to its place (forward: never overlapping unread bytes).
-    const tail = buf.subarray(k * TAG_LEN);
-    if (whole) src.readExactlySync(tail, pos);
-    else await src.readExactly(tail, pos);
-    for (let j = 0; j < k; j++) buf.copyWithin(j * B, k * TAG_LEN + j * chunkSize, k * TAG_LEN + Math.min((j + 1) * chunkSize, plainLength));
+    // One scattered read puts each chunk at its place, a tag's room after each.
+    const views = Array.from({ length: k }, (_, j) => buf.subarray(j * B, j * B + Math.min(chunkSize, plainLength - j * chunkSize)));
+    if (whole) src.readvExactlySync(views, pos);
+    else await src.readvExactly(views, pos);
     yield { bytes: buf, first, final, owned: true, plainLength };
   }
 }

@@ -94,6 +94,36 @@ export class InputFile {
     return buf;
   }
 
+  /** Fills every view of `views` in turn from `pos` (scattered: one system call for many places). */
+  readvExactly(views: Uint8Array[], pos: number): Promise<void> {
+    const p = (async () => {
+      let rest = views.filter((v) => v.length > 0);
+      let at = pos;
+      while (rest.length) {
+        const n = await new Promise<number>((resolve, reject) =>
+          fs.readv(this.fd, rest, at, (err, k) => (err ? reject(err) : resolve(k))));
+        if (n === 0) throw shrank(at);
+        at += n;
+        rest = skip(rest, n);
+      }
+    })();
+    this.reading.add(p);
+    const done = (): void => void this.reading.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  readvExactlySync(views: Uint8Array[], pos: number): void {
+    let rest = views.filter((v) => v.length > 0);
+    let at = pos;
+    while (rest.length) {
+      const n = fs.readvSync(this.fd, rest, at);
+      if (n === 0) throw shrank(at);
+      at += n;
+      rest = skip(rest, n);
+    }
+  }
+
   readExactlySync(buf: Uint8Array, pos: number): Uint8Array {
     for (let got = 0; got < buf.length;) {
       const n = fs.readSync(this.fd, buf, got, buf.length - got, pos + got);
@@ -127,6 +157,15 @@ export class InputFile {
     this.closed = true;
     fs.closeSync(this.fd);
   }
+}
+
+/** The views after the first `n` bytes. */
+function skip(views: Uint8Array[], n: number): Uint8Array[] {
+  let i = 0;
+  while (i < views.length && n >= views[i]!.length) n -= views[i++]!.length;
+  const rest = views.slice(i);
+  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
 function shrank(at: number): NodeJS.ErrnoException {
