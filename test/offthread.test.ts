@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
@@ -59,4 +61,30 @@ describe.each([1, 2] as const)('suite %i', (suite) => {
     }
     expect(readdirSync(tmp.dir).filter((x) => !x.endsWith('.aspera-env') && !x.endsWith('-ok-node'))).toEqual([]);
   }, 60_000);
+});
+
+it('the worker module answers jobs only in a thread the pool started: imported in another worker thread it leaves that thread\'s port alone', async () => {
+  // Found by the mutation run: vitest's thread pool imports worker.ts (to call runJob) in its own
+  // worker thread, and the module answered the test runner's messages with DataCloneError.
+  const module = new URL('../dist/js/stream/worker.js', import.meta.url).href;
+  const host = path.join(tmp.dir, 'host.mjs');
+  writeFileSync(host, `import { parentPort } from 'node:worker_threads';
+await import(${JSON.stringify(module)});
+parentPort.on('message', (m) => parentPort.postMessage({ echo: m }));
+parentPort.postMessage('ready');\n`);
+  const w = new Worker(host);
+  const errors: unknown[] = [];
+  const replies: unknown[] = [];
+  w.on('error', (e) => errors.push(e));
+  w.on('message', (m) => replies.push(m));
+  try {
+    while (!replies.includes('ready')) await once(w, 'message');
+    w.postMessage({ id: 1, hello: 'not a job' });
+    while (replies.length < 2 && errors.length === 0) await Promise.race([once(w, 'message'), once(w, 'error')]);
+    await new Promise((r) => setTimeout(r, 50)); // a second reply, or an error, would land by now
+    expect(errors).toEqual([]);
+    expect(replies).toEqual(['ready', { echo: { id: 1, hello: 'not a job' } }]);
+  } finally {
+    await w.terminate();
+  }
 });

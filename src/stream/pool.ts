@@ -13,12 +13,13 @@ import type { Job, Reply } from './worker.js';
 export const WORKER_ASSET = 'stream-worker.cjs';
 
 function startWorker(): Worker {
-  if (sea.isSea()) return new Worker(sea.getAsset(WORKER_ASSET, 'utf8'), { eval: true });
+  const workerData = 'aenv-chunk-worker'; // worker.ts WORKER_DATA (a value import would load the worker module here)
+  if (sea.isSea()) return new Worker(sea.getAsset(WORKER_ASSET, 'utf8'), { eval: true, workerData });
   // From a checkout, worker.js sits beside this file in dist/js. Tests run this file from src/
   // (TypeScript, which a worker thread cannot load): they use the built dist/js copy.
   const here = import.meta.url;
   const url = here.endsWith('.ts') ? here.replace(/\/src\/stream\/pool\.ts$/, '/dist/js/stream/worker.js') : new URL('./worker.js', here);
-  return new Worker(new URL(url));
+  return new Worker(new URL(url), { workerData });
 }
 
 interface Slot {

@@ -8,11 +8,19 @@
 
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Aead } from '../crypto/backend.js';
 import { nodeBackend } from '../crypto/node.js';
 import type { SuiteId } from '../format/constants.js';
 import { openBlock, sealBlock } from './chunks.js';
+
+/**
+ * What pool.ts gives a worker it starts as its workerData. Only such a thread answers jobs: this
+ * module is also imported where parentPort belongs to someone else (a test runner's own worker
+ * thread imports it to call runJob), and must then leave that port, and V8's flags, alone.
+ */
+export const WORKER_DATA = 'aenv-chunk-worker';
+const ours = parentPort !== null && workerData === WORKER_DATA;
 
 export interface Job {
   id: number;
@@ -50,6 +58,7 @@ let last: { key: string; suite: SuiteId; aead: Aead } | null = null;
 const GC_EVERY = 2 * 1024 * 1024;
 let sinceGc = 0;
 const collect = ((): ((o: { type: 'minor' | 'major' }) => void) | null => {
+  if (!ours) return null;
   try {
     v8.setFlagsFromString('--expose-gc');
     return vm.runInNewContext('gc') as (o: { type: 'minor' | 'major' }) => void;
@@ -88,7 +97,7 @@ export function runJob(j: Job): number {
   return r.ok ? r.length : -1 - r.chunk;
 }
 
-parentPort?.on('message', (j: Job) => {
+if (ours) parentPort!.on('message', (j: Job) => {
   let reply: Reply;
   try {
     reply = { id: j.id, buf: j.buf, result: runJob(j) };
