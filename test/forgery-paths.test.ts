@@ -118,9 +118,11 @@ describe.each([1, 2] as const)('suite %i', (suite) => {
       it(`stream, ${name}, ${workers ? 'worker threads' : 'calling thread'}: a verified prefix at most; every forgery corrupt at the right chunk`, async () => {
         const ctx = workers ? run : { ...run, pool: null };
         const { plain, env } = sealed.get(`${suite}-${name}`)!;
+        const copy = Buffer.from(env);
         const ok = await viaStream(env, ctx);
         expect(ok.status).toBe('ok');
         expect(ok.out.equals(plain)).toBe(true);
+        expect(env.equals(copy), 'the stream\'s own buffers are never written').toBe(true);
         for (const [what, bytes, chunk] of forgeries(env)) {
           const r = await viaStream(bytes, ctx);
           expect([what, r.status, r.chunk]).toEqual([what, 'corrupt', chunk]);

@@ -59,7 +59,7 @@ async function judge(bytes: Buffer) {
   const got: Buffer[] = [];
   let stream = 'ok';
   try {
-    await decryptStream(Readable.from([bytes]), new Writable({ write(c: Buffer, _e, cb) { got.push(c); cb(); } }), ctx);
+    await decryptStream(Readable.from([bytes]), new Writable({ write(c: Buffer, _e, cb) { got.push(Buffer.from(c)); cb(); } /* a copy: decryptStream reuses its buffer once the write is done */ }), ctx);
   } catch (e) {
     stream = (e as { status?: string }).status ?? String(e);
   }

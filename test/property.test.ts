@@ -67,7 +67,7 @@ async function streamOpen(backend: Backend, env: Uint8Array, piece: number): Pro
   const parts: Buffer[] = [];
   for (let i = 0; i < env.length; i += piece) parts.push(Buffer.from(env.subarray(i, i + piece)));
   const got: Buffer[] = [];
-  await decryptStream(Readable.from(parts), new Writable({ write(c: Buffer, _e, cb) { got.push(c); cb(); } }), openCtx(backend));
+  await decryptStream(Readable.from(parts), new Writable({ write(c: Buffer, _e, cb) { got.push(Buffer.from(c)); cb(); } /* a copy: decryptStream reuses its buffer once the write is done */ }), openCtx(backend));
   return Buffer.concat(got);
 }
 

@@ -67,7 +67,7 @@ describe.each(UNDER_MUTATION ? ['node' as const] : BACKEND_NAMES)('vectors on th
     const pieces: Buffer[] = [];
     for (let i = 0; i < bytes.length; i += 777) pieces.push(bytes.subarray(i, i + 777));
     const got: Buffer[] = [];
-    const sink = new Writable({ write(c: Buffer, _e, cb) { got.push(c); cb(); } });
+    const sink = new Writable({ write(c: Buffer, _e, cb) { got.push(Buffer.from(c)); cb(); } /* a copy: decryptStream reuses its buffer once the write is done */ });
     let status = 'ok';
     let warned = false;
     try {

@@ -192,31 +192,35 @@ type Work = (op: 'open' | 'seal', block: Block, plainLength: number) => Promise<
 
 /**
  * Where the chunks of this payload are worked on: on a worker thread when the backend allows
- * it and the payload is larger than one block, else here. Both run the same functions.
+ * it and the payload is larger than one block, else here. Both run the same functions. A stream
+ * (`payloadBytes` null: its length is unknown) has its first INLINE_MAX bytes opened here, so a
+ * small one never starts a worker, and the rest on the workers.
  */
-function workFor(run: RunContext, suite: SuiteId, key: Uint8Array, chunkSize: number, payloadBytes: number): Work {
-  const pool = run.pool;
-  if (pool?.usable && payloadBytes > blockBytes(chunkSize + TAG_LEN)) {
-    return async (op, block, plainLength) => {
-      let own = block.bytes;
-      if (!block.owned) { // not ours to send away: copy into a buffer of the run's
-        own = new Uint8Array(run.buffers.take(own.length));
-        own.set(block.bytes);
-      }
-      const offset = own.byteOffset; // read before the transfer, which detaches `own`
-      const length = own.byteLength;
-      const r = await pool.run({
-        op, suite, key, buf: own.buffer as ArrayBuffer, offset, length, first: block.first, final: block.final, chunkSize, plainLength,
-      });
-      return { bytes: new Uint8Array(r.buf, offset, length), result: r.result };
-    };
-  }
+function workFor(run: RunContext, suite: SuiteId, key: Uint8Array, chunkSize: number, payloadBytes: number | null): Work {
   const aead = run.backend.aead(suite, key);
-  return async (op, block, plainLength) => {
+  const here: Work = async (op, block, plainLength) => {
     if (op === 'seal') return { bytes: block.bytes, result: sealBlock(aead, block.bytes, block.first, block.final, chunkSize, plainLength) };
     const r = openBlock(aead, block.bytes, block.first, block.final, chunkSize);
     return { bytes: block.bytes, result: r.ok ? r.length : -1 - r.chunk };
   };
+  const pool = run.pool;
+  if (!pool?.usable) return here;
+  const pooled: Work = async (op, block, plainLength) => {
+    let own = block.bytes;
+    if (!block.owned) { // not ours to send away: copy into a buffer of the run's
+      own = new Uint8Array(run.buffers.take(own.length));
+      own.set(block.bytes);
+    }
+    const offset = own.byteOffset; // read before the transfer, which detaches `own`
+    const length = own.byteLength;
+    const r = await pool.run({
+      op, suite, key, buf: own.buffer as ArrayBuffer, offset, length, first: block.first, final: block.final, chunkSize, plainLength,
+    });
+    return { bytes: new Uint8Array(r.buf, offset, length), result: r.result };
+  };
+  if (payloadBytes !== null) return payloadBytes > blockBytes(chunkSize + TAG_LEN) ? pooled : here;
+  let seen = 0;
+  return (op, block, plainLength) => ((seen += block.bytes.length) > INLINE_MAX ? pooled : here)(op, block, plainLength);
 }
 
 /** Blocks per file in flight: enough to keep every worker busy, within a share of the memory budget. */
@@ -308,11 +312,18 @@ export function openPayload(env: Envelope, layout: Layout, payloadKey: Uint8Arra
 
 /** Step 10 for a stream (engine/stdio.ts): its blocks come from the stream framer. */
 export function openStream(suite: SuiteId, payloadKey: Uint8Array, chunkSize: number, blocks: AsyncIterable<SealedBlock>, run: RunContext): AsyncGenerator<Plain> {
-  async function* notOwned(): AsyncGenerator<Block> {
-    for await (const b of blocks) yield { ...b, owned: false };
+  // The framer's blocks may be the very buffers the caller's stream handed in: opened in place,
+  // they would come back changed (found by a test that reused its envelope). Each goes into a
+  // buffer of the run's, which can also travel to a worker as it is.
+  async function* ours(): AsyncGenerator<Block> {
+    for await (const b of blocks) {
+      const bytes = new Uint8Array(run.buffers.take(b.bytes.length), 0, b.bytes.length);
+      bytes.set(b.bytes);
+      yield { ...b, bytes, owned: true };
+    }
   }
-  const work = workFor(run, suite, payloadKey, chunkSize, Infinity);
-  return openBlocks(notOwned(), work, depthFor(run, blockBytes(chunkSize + TAG_LEN)), chunkSize, run);
+  const work = workFor(run, suite, payloadKey, chunkSize, null);
+  return openBlocks(ours(), work, depthFor(run, blockBytes(chunkSize + TAG_LEN)), chunkSize, run);
 }
 
 /** Memory one file's payload takes at most (for the run's budget). */
