@@ -16,6 +16,7 @@ import { chunkOffset } from '../src/format/layout.js';
 import { newContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder } from '../src/engine/files.js';
 import { INLINE_MAX } from '../src/engine/pipeline.js';
+import { IDLE_MS } from '../src/stream/pool.js';
 
 /** Well past the inline threshold: the payload goes through the worker threads in several blocks. */
 const OFF_THREAD_MIN = 8 * INLINE_MAX;
@@ -88,3 +89,29 @@ parentPort.postMessage('ready');\n`);
     await w.terminate();
   }
 });
+
+it('an idle worker stops after IDLE_MS, and the pool starts another for the next large file', async () => {
+  const keys = new KeyCache(node, passwordBytes(PW));
+  const salt = randomBytes(32);
+  const params = DEFAULT_PARAMS[KDF_PBKDF2];
+  const plain = randomBytes(OFF_THREAD_MIN + 99);
+  const { header, encoder } = newEncoder(newContext(node, null), { suite: 2, chunkLog2: 16, params, salt, master: await keys.master(params, salt) });
+  const src = path.join(tmp.dir, 'idle.aspera-env');
+  writeFileSync(src, Buffer.concat([header, ...encoder.push(plain), ...encoder.end()]));
+  const ctx = newContext(node, keys, () => {}, 1);
+  const pool = ctx.pool!;
+  pool.warm();
+  expect(pool.running).toBe(1);
+  const deadline = Date.now() + IDLE_MS + 3000;
+  while (pool.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(pool.running).toBe(0);
+  expect(pool.usable).toBe(true); // stopping on purpose is not a failure
+  for (const k of [1, 2]) {
+    const r = await decryptFile(src, { base: tmp.dir, relDir: '', output: path.join(tmp.dir, `idle-${k}`) }, { force: false, skipExisting: false, removeSource: false }, ctx);
+    expect(r.status, r.detail).toBe('ok');
+    expect(readFileSync(path.join(tmp.dir, `idle-${k}`)).equals(plain)).toBe(true);
+  }
+  expect(pool.running).toBe(1);
+  await pool.close();
+  expect(pool.running).toBe(0);
+}, 30_000);

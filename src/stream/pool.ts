@@ -1,7 +1,8 @@
 // A pool of worker threads (worker.ts) that open and seal blocks of chunks, so the AEAD work of
 // large files runs on the cores the main thread's reading and writing leave free. One pool per
-// run, shared by its files; workers start on the first job and are unref'd while idle (the
-// process can exit). A job's block travels to the worker and back by transfer, never copied.
+// run, shared by its files; workers start on the first job, are unref'd while idle (the
+// process can exit) and stop after IDLE_MS without a job (a run of small files after a large
+// one does not keep their memory, nor does a context that is simply dropped). A job's block travels to the worker and back by transfer, never copied.
 // If a worker fails, its jobs are rejected and the pool is no longer used: later files open
 // their chunks on the calling thread.
 
@@ -25,7 +26,13 @@ function startWorker(): Worker {
 interface Slot {
   worker: Worker;
   pending: number;
+  idle: NodeJS.Timeout | null;
+  /** Stopped on purpose (idle, or close()): its exit is not a failure. */
+  retired: boolean;
 }
+
+/** A worker this long without a job is stopped (a new one starts in tens of milliseconds). */
+export const IDLE_MS = 2000;
 
 export class ChunkPool {
   private readonly slots: Slot[] = [];
@@ -47,6 +54,8 @@ export class ChunkPool {
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       this.waiting.set(id, { slot, resolve, reject });
+      if (slot.idle) clearTimeout(slot.idle);
+      slot.idle = null;
       if (slot.pending++ === 0) slot.worker.ref();
       slot.worker.postMessage({ ...job, id }, [job.buf]);
     });
@@ -59,26 +68,48 @@ export class ChunkPool {
    */
   warm(): void {
     if (this.failed) return;
-    while (this.slots.length < this.size) {
-      const slot = { worker: startWorker(), pending: 0 };
-      this.watch(slot);
-      this.slots.push(slot);
-    }
+    while (this.slots.length < this.size) this.start();
+  }
+
+  /** Workers running now (for tests: idle ones stop). */
+  get running(): number {
+    return this.slots.length;
   }
 
   /** Stops the workers (at the end of a run; idle ones would not keep the process alive anyway). */
   async close(): Promise<void> {
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((s) => this.retire(s)));
   }
 
   private pick(): Slot {
     let best = this.slots.reduce<Slot | null>((b, s) => (b === null || s.pending < b.pending ? s : b), null);
-    if (this.slots.length < this.size && (best === null || best.pending > 0)) {
-      best = { worker: startWorker(), pending: 0 };
-      this.watch(best);
-      this.slots.push(best);
-    }
+    if (this.slots.length < this.size && (best === null || best.pending > 0)) best = this.start();
     return best!;
+  }
+
+  private start(): Slot {
+    const slot: Slot = { worker: startWorker(), pending: 0, idle: null, retired: false };
+    this.watch(slot);
+    this.slots.push(slot);
+    this.idleFrom(slot);
+    return slot;
+  }
+
+  private idleFrom(slot: Slot): void {
+    slot.idle = setTimeout(() => {
+      if (slot.pending > 0) return;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      void this.retire(slot);
+    }, IDLE_MS);
+    slot.idle.unref();
+  }
+
+  private async retire(slot: Slot): Promise<void> {
+    slot.retired = true;
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = null;
+    await slot.worker.terminate();
   }
 
   private watch(slot: Slot): void {
@@ -88,12 +119,15 @@ export class ChunkPool {
       const job = this.waiting.get(r.id);
       if (!job) return;
       this.waiting.delete(r.id);
-      if (--slot.pending === 0) w.unref();
+      if (--slot.pending === 0) {
+        w.unref();
+        this.idleFrom(slot);
+      }
       if (r.error !== undefined) job.reject(new Error(`worker thread: ${r.error}`));
       else job.resolve(r);
     });
     const fail = (e: Error): void => {
-      this.failed ??= e;
+      if (!slot.retired) this.failed ??= e;
       for (const [id, job] of this.waiting) {
         if (job.slot !== slot) continue;
         this.waiting.delete(id);
