@@ -27,6 +27,10 @@ const MUTATE = [
  * functions called in process. */
 const TESTS = [
   'test/format-edges.test.ts',
+  'test/atomic.test.ts',
+  'test/queue.test.ts',
+  'test/keys.test.ts',
+  'test/decoder.test.ts',
   'test/backends.test.ts',
   'test/format.test.ts',
   'test/forgery.test.ts',

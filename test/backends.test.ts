@@ -55,6 +55,14 @@ describe('AEADs', () => {
       }
     }), { numRuns: 30 });
   });
+  it.each([1, 2] as const)('suite %i: fewer bytes than a tag is a failed open, not an exception, on both', (suite) => {
+    const key = randomBytes(32);
+    const nonce = randomBytes(12);
+    for (const b of [node, noble]) {
+      for (const len of [0, 1, 15]) expect([b.name, len, b.aead(suite, key).openInto(nonce, new Uint8Array(len), new Uint8Array(0))]).toEqual([b.name, len, false]);
+      expect(open(b, suite, key, nonce, seal(b, suite, key, nonce, new Uint8Array(0)))).toEqual(new Uint8Array(0)); // exactly a tag: the empty plaintext
+    }
+  });
   it('RFC 8439 section 2.8.2 ChaCha20-Poly1305 known answer, on both', () => {
     const key = Buffer.from('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f', 'hex');
     const nonce = Buffer.from('070000004041424344454647', 'hex');

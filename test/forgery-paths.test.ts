@@ -21,7 +21,7 @@ import { INLINE_MAX } from '../src/engine/pipeline.js';
 import { decryptStream } from '../src/engine/stdio.js';
 import { HEADER_LEN, TAG_LEN } from '../src/format/constants.js';
 import { chunkOffset } from '../src/format/layout.js';
-import { runJob } from '../src/stream/worker.js';
+import { answer, runJob } from '../src/stream/worker.js';
 import { getBackend } from './helpers/backends.js';
 import { PASSWORD, tempDir } from './helpers/cli.js';
 
@@ -158,5 +158,33 @@ describe('the worker job, in process', () => {
       expect([first, final, job('open', b, first, final)]).toEqual([first, final, -1 - bad]);
       expect(b.subarray(0, (bad - first) * 4096).every((x) => x === 0)).toBe(true);
     }
+  });
+
+  it('seals with the key and suite of each job (the AEAD kept from the last job is not reused for another key or suite)', () => {
+    const plain = randomBytes(100);
+    const sealedBy = (suite: 1 | 2, k: Uint8Array): string => {
+      const b = new Uint8Array(116);
+      b.set(plain);
+      runJob({ id: 1, op: 'seal', suite, key: k, buf: b.buffer as ArrayBuffer, offset: 0, length: 116, first: 0, final: 0, chunkSize: 4096, plainLength: 100 });
+      return Buffer.from(b).toString('hex');
+    };
+    const other = randomBytes(32);
+    const want = (suite: 1 | 2, k: Uint8Array): string => {
+      const out = new Uint8Array(116);
+      backend.aead(suite, k).sealInto(new Uint8Array(12).fill(0).map((_, i) => (i === 11 ? 1 : 0)), plain, out);
+      return Buffer.from(out).toString('hex');
+    };
+    for (const [suite, k] of [[1, key], [1, other], [2, other], [2, key], [1, key]] as const) expect(sealedBy(suite, k)).toBe(want(suite, k));
+  });
+
+  it('answer(): the reply names the job and brings its block back, with the result or the error', () => {
+    const buf = new ArrayBuffer(4112 + 16);
+    const ok = answer({ id: 41, op: 'seal', suite: 2, key, buf, offset: 0, length: 4112, first: 0, final: 0, chunkSize: 4096, plainLength: 4096 });
+    expect(ok).toEqual({ id: 41, buf, result: 4112 });
+    const bad = answer({ id: 42, op: 'open', suite: 1, key: new Uint8Array(7), buf, offset: 0, length: 4112, first: 0, final: 0, chunkSize: 4096, plainLength: 0 });
+    expect(bad.id).toBe(42);
+    expect(bad.buf).toBe(buf);
+    expect(bad.result).toBe(0);
+    expect(bad.error).toMatch(/key/i);
   });
 });

@@ -80,7 +80,9 @@ export const nodeBackend: Backend = {
       switch (p.kdf) {
         case KDF_SCRYPT: {
           const N = 2 ** p.p1;
-          const maxmem = 128 * p.p2 * N * p.p3 + 128 * p.p2 * (N + 2) + 64 * 1024 * 1024;
+          // OpenSSL's own bound, exactly (EVP_PBE_scrypt: B = 128·r·p bytes, V = 128·r·(N + 2)
+          // bytes); the format's KDF limits already keep it under about 1 GiB.
+          const maxmem = 128 * p.p2 * (N + 2) + 128 * p.p2 * p.p3;
           nc.scrypt(password, salt, 32, { N, r: p.p2, p: p.p3, maxmem }, done);
           return;
         }

@@ -60,7 +60,7 @@ export class StreamFramer {
     const r = L % this.B;
     const alone = this.index === 0 && L === TAG_LEN;
     if (L < TAG_LEN || (!alone && r >= 1 && r <= TAG_LEN)) {
-      throw new EnvelopeError('corrupt', `stream ended early: ${Math.max(0, this.held.length)} bytes after chunk ${this.index - 1}, not whole chunks and a trailer (truncated)`);
+      throw new EnvelopeError('corrupt', `stream ended early: ${this.held.length} bytes after ${this.index === 0 ? 'the header' : `chunk ${this.index - 1}`}, not whole chunks and a trailer (truncated)`);
     }
     const k = Math.ceil(L / this.B) || 1;
     const last = this.take(k, this.index + k - 1);

@@ -55,6 +55,7 @@ let last: { key: string; suite: SuiteId; aead: Aead } | null = null;
  * generation collection after every 2 MiB frees it for well under a millisecond. `gc` is
  * exposed to this thread's own new context only (the flag affects contexts made after it).
  */
+// Stryker disable all: runs only in a worker thread the pool started (see the glue at the end)
 const GC_EVERY = 2 * 1024 * 1024;
 let sinceGc = 0;
 const collect = ((): ((o: { type: 'minor' | 'major' }) => void) | null => {
@@ -82,6 +83,7 @@ if (collect) {
   ballast = null;
   collect({ type: 'major' });
 }
+// Stryker restore all
 
 function aeadFor(suite: SuiteId, key: Uint8Array): Aead {
   const id = Buffer.from(key).toString('hex');
@@ -97,16 +99,25 @@ export function runJob(j: Job): number {
   return r.ok ? r.length : -1 - r.chunk;
 }
 
-if (ours) parentPort!.on('message', (j: Job) => {
-  let reply: Reply;
+/** The reply to one job: its result, or the error that stopped it; the block goes back either way. */
+export function answer(j: Job): Reply {
   try {
-    reply = { id: j.id, buf: j.buf, result: runJob(j) };
+    return { id: j.id, buf: j.buf, result: runJob(j) };
   } catch (e) {
-    reply = { id: j.id, buf: j.buf, result: 0, error: e instanceof Error ? e.message : String(e) };
+    return { id: j.id, buf: j.buf, result: 0, error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+// The thread's own glue: it runs only in a worker thread the pool started from dist/js (or the
+// binary's asset), where Stryker's mutants never are; what it calls (answer, runJob) is tested in
+// process, the glue itself by every test that decrypts a large file (offthread, large, forgery-paths).
+// Stryker disable all: not reachable in process (see test/mutation-equivalents.md)
+if (ours) parentPort!.on('message', (j: Job) => {
+  const reply = answer(j);
   parentPort!.postMessage(reply, [reply.buf]);
   if (collect && (sinceGc += j.length) >= GC_EVERY) {
     sinceGc = 0;
     collect({ type: 'minor' });
   }
 });
+// Stryker restore all

@@ -1,0 +1,387 @@
+// The atomic output (src/fsops/atomic.ts) in process, step by step: the temporary file (name,
+// mode, exclusive create in the checked folder), writes in order, the commit without replacing
+// (link, then the temp name goes) or replacing (rename), the folder's flush now or marked for the
+// end of the run, and every check that binds the commit to the file aenv wrote: the folder
+// chain at create and commit, the temp name before the commit, the final name after it (a
+// second writer's race is played here by wrapping the fs call at the exact step, through
+// node:module's syncBuiltinESMExports), the fallback for file systems without hard links, the
+// hand-over to another program (IBM's tool) and discarding what it left, and the clean-up of
+// dead runs' temporary files. The CLI tests (hostile-folders, faults-*) run the same code in a
+// child process; these are the ones a mutant of atomic.ts can fail.
+
+import fsDefault, { type PathLike, chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AtomicOutput, ExistsError, isTempName, removeStaleTemps, tempName } from '../src/fsops/atomic.js';
+import { OutputDir } from '../src/fsops/dirs.js';
+import { tempDir } from './helpers/cli.js';
+
+const tmp = tempDir('aenv-atomic-');
+afterAll(() => tmp.cleanup());
+let dir: string;
+let n = 0;
+beforeEach(() => {
+  dir = path.join(tmp.dir, `d${n++}`);
+  mkdirSync(dir);
+});
+
+/** Replaces fs.<name> for the code under test (its `import * as fs` sees the change) until restored. */
+const patched: [keyof typeof fsDefault, unknown][] = [];
+function patch<K extends keyof typeof fsDefault>(name: K, fn: (orig: (typeof fsDefault)[K]) => (typeof fsDefault)[K]): void {
+  const orig = fsDefault[name];
+  patched.push([name, orig]);
+  (fsDefault as Record<string, unknown>)[name] = fn(orig);
+  syncBuiltinESMExports();
+}
+afterEach(() => {
+  for (const [name, orig] of patched.splice(0).reverse()) (fsDefault as Record<string, unknown>)[name] = orig;
+  syncBuiltinESMExports();
+});
+
+const temps = (d = dir) => readdirSync(d).filter(isTempName);
+const code = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).constructor.name;
+  }
+  return 'no error';
+};
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).constructor.name;
+  }
+  return 'no error';
+}
+
+describe('temporary names', () => {
+  it('are .aenv-PID-16hex.partial, different each time, and only those count as temporary', () => {
+    const a = tempName();
+    const b = tempName();
+    expect(a).toMatch(new RegExp(`^\\.aenv-${process.pid}-[0-9a-f]{16}\\.partial$`));
+    expect(a).not.toBe(b);
+    expect(isTempName(a)).toBe(true);
+    for (const other of ['.aenv-12-0123456789abcdef.partial.x', 'x.aenv-12-0123456789abcdef.partial', '.aenv--0123456789abcdef.partial',
+      '.aenv-12-0123456789abcde.partial', '.aenv-12-0123456789ABCDEF.partial', '.aenv-1x-0123456789abcdef.partial', 'aenv-12-0123456789abcdef.partial']) {
+      expect([other, isTempName(other)]).toEqual([other, false]);
+    }
+    expect(isTempName('.aenv-12-0123456789abcdef.partial')).toBe(true);
+  });
+
+  it('removeStaleTemps removes those of runs no longer alive, keeps its own, a live process\'s and other names', () => {
+    const dead = '.aenv-2147483646-0123456789abcdef.partial'; // no such pid
+    const mine = tempName();
+    const live = `.aenv-1-0123456789abcdef.partial`; // init: alive (EPERM or not, it exists)
+    for (const f of [dead, mine, live, 'keep.partial', '.aenv-x.partial']) writeFileSync(path.join(dir, f), 'x');
+    expect(removeStaleTemps(dir)).toEqual([path.join(dir, dead)]);
+    expect(readdirSync(dir).sort()).toEqual([live, mine, '.aenv-x.partial', 'keep.partial'].sort());
+    expect(removeStaleTemps(path.join(dir, 'no-such-folder'))).toEqual([]);
+  });
+});
+
+describe('create, write, commit', () => {
+  it('creates the temporary file exclusively, mode 0600, in the folder, and knows its identity', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    const st = lstatSync(out.tempPath);
+    expect(path.dirname(out.tempPath)).toBe(dir);
+    expect(isTempName(path.basename(out.tempPath))).toBe(true);
+    expect(out.finalPath).toBe(path.join(dir, 'final'));
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(out.identity).toEqual({ dev: st.dev, ino: st.ino });
+    out.discard();
+    expect(temps()).toEqual([]);
+  });
+
+  it('writes buffers in order (async and sync, empty ones skipped), shows each write to onWrite, and commits by link: the final name is the same file, the temp name is gone', async () => {
+    const d = OutputDir.resolve(dir, '');
+    const out = AtomicOutput.create(d, 'final');
+    const seen: string[] = [];
+    out.onWrite = (bufs) => seen.push(bufs.map((b) => Buffer.from(b).toString()).join('|'));
+    await out.write([Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cd')]);
+    out.writeSync([Buffer.alloc(0), Buffer.from('ef')]);
+    await out.write([]);
+    const id = out.identity;
+    expect(existsSync(out.finalPath)).toBe(false); // nothing under the final name before the commit
+    await out.commit(false, false);
+    expect(readFileSync(out.finalPath, 'utf8')).toBe('abcdef');
+    expect(seen).toEqual(['ab||cd', '|ef', '']);
+    const st = lstatSync(out.finalPath);
+    expect([st.dev, st.ino, st.nlink]).toEqual([id.dev, id.ino, 1]);
+    expect(temps()).toEqual([]);
+    expect(d.dirty).toBe(true); // flushed at the end of the run
+    out.discard(); // after a commit: nothing happens to the committed file
+    expect(readFileSync(out.finalPath, 'utf8')).toBe('abcdef');
+  });
+
+  it('a large output (past 1 MiB, flushed through the thread pool) arrives whole; durableName flushes the folder now', async () => {
+    const d = OutputDir.resolve(dir, '');
+    const out = AtomicOutput.create(d, 'big');
+    const a = Buffer.alloc(700_000, 1);
+    const b = Buffer.alloc(700_000, 2);
+    await out.write([a]);
+    out.writeSync([b]);
+    await out.commit(false, true);
+    expect(readFileSync(out.finalPath).equals(Buffer.concat([a, b]))).toBe(true);
+    expect(d.dirty).toBe(false);
+  });
+
+  it('never replaces without being asked: ExistsError naming the target, the existing file untouched; discard then leaves nothing', async () => {
+    writeFileSync(path.join(dir, 'final'), 'theirs');
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    await out.write([Buffer.from('mine')]);
+    const e = await out.commit(false, false).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ExistsError);
+    expect((e as ExistsError).target).toBe(path.join(dir, 'final'));
+    expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('theirs');
+    expect(temps()).toHaveLength(1);
+    out.discard();
+    expect(readdirSync(dir)).toEqual(['final']);
+  });
+
+  it('replaces when asked (rename): the final name is this file, the temp name gone', async () => {
+    writeFileSync(path.join(dir, 'final'), 'old');
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    await out.write([Buffer.from('new')]);
+    await out.commit(true, false);
+    expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('new');
+    expect(lstatSync(path.join(dir, 'final')).ino).toBe(out.identity.ino);
+    expect(readdirSync(dir)).toEqual(['final']);
+  });
+
+  it('discard truncates the data wherever its name went and removes the temp name only if it is still this file', async () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    await out.write([Buffer.from('secret plaintext')]);
+    const moved = path.join(dir, 'moved');
+    renameSync(out.tempPath, moved); // someone renamed it away ...
+    writeFileSync(out.tempPath, 'other'); // ... and put their own file under its name
+    out.discard();
+    expect(readFileSync(moved, 'utf8')).toBe(''); // the plaintext is gone
+    expect(readFileSync(out.tempPath, 'utf8')).toBe('other'); // their file is not ours to remove
+  });
+});
+
+describe('the checks that bind a commit to the file aenv wrote', () => {
+  it('a temp file renamed away and replaced before the commit: ETAMPERED, nothing under the final name', async () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    await out.write([Buffer.from('mine')]);
+    renameSync(out.tempPath, path.join(dir, 'elsewhere'));
+    writeFileSync(out.tempPath, 'attacker');
+    for (const replace of [false, true]) {
+      const e = await out.commit(replace, false).catch((x: unknown) => x as NodeJS.ErrnoException);
+      expect(e?.code).toBe('ETAMPERED');
+      expect(e?.message).toMatch(/renamed or replaced while aenv worked/);
+      expect(existsSync(path.join(dir, 'final'))).toBe(false);
+    }
+    expect(await codeOf(out.commit(false, false))).toBe('ETAMPERED');
+  });
+
+  it('a temp file that is gone before the commit: ETAMPERED', async () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    rmSync(out.tempPath);
+    expect(await codeOf(out.commit(false, false))).toBe('ETAMPERED');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the output folder swapped for a link before the commit: ETAMPERED, nothing written through the link', async () => {
+    mkdirSync(path.join(dir, 'sub'));
+    const target = path.join(dir, 'target');
+    mkdirSync(target);
+    const out = AtomicOutput.create(OutputDir.resolve(dir, 'sub'), 'final');
+    await out.write([Buffer.from('mine')]);
+    renameSync(path.join(dir, 'sub'), path.join(dir, 'sub-old'));
+    symlinkSync(target, path.join(dir, 'sub'));
+    const e = await out.commit(false, false).catch((x: unknown) => x as NodeJS.ErrnoException);
+    expect(e?.code).toBe('ETAMPERED');
+    expect(e?.message).toMatch(/replaced by a symbolic link/);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it('the output folder swapped between resolve and create: create fails, its temp file removed from where it landed', () => {
+    mkdirSync(path.join(dir, 'sub'));
+    const target = path.join(dir, 'target');
+    mkdirSync(target);
+    const d = OutputDir.resolve(dir, 'sub');
+    renameSync(path.join(dir, 'sub'), path.join(dir, 'sub-old'));
+    symlinkSync(target, path.join(dir, 'sub'));
+    expect(code(() => AtomicOutput.create(d, 'final'))).toBe('ETAMPERED');
+    expect(readdirSync(target)).toEqual([]);
+    expect(readdirSync(path.join(dir, 'sub-old'))).toEqual([]);
+  });
+
+  it('another file under the temp name between the check and the link: the final name is removed again, ETAMPERED', async () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    await out.write([Buffer.from('mine')]);
+    patch('linkSync', (orig) => ((a: PathLike, b: PathLike) => {
+      renameSync(out.tempPath, path.join(dir, 'aside')); // the race: after checkTemp, before link
+      writeFileSync(out.tempPath, 'attacker');
+      orig(a, b);
+    }) as typeof orig);
+    const e = await out.commit(false, false).catch((x: unknown) => x as NodeJS.ErrnoException);
+    expect(e?.code).toBe('ETAMPERED');
+    expect(e?.message).toMatch(/replaced by another file/);
+    expect(existsSync(path.join(dir, 'final'))).toBe(false);
+    expect(readFileSync(out.tempPath, 'utf8')).toBe('attacker'); // not ours: left alone
+    out.discard();
+    expect(readFileSync(path.join(dir, 'aside'), 'utf8')).toBe(''); // ours: truncated
+  });
+
+  it('the same race with replace (rename): the attacker\'s file does not stay under the final name', async () => {
+    writeFileSync(path.join(dir, 'final'), 'old');
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    patch('renameSync', (orig) => ((a: PathLike, b: PathLike) => {
+      if (a === out.tempPath) {
+        orig(out.tempPath, path.join(dir, 'aside'));
+        writeFileSync(out.tempPath, 'attacker');
+      }
+      orig(a, b);
+    }) as typeof orig);
+    expect(await codeOf(out.commit(true, false))).toBe('ETAMPERED');
+    expect(existsSync(path.join(dir, 'final'))).toBe(false);
+  });
+
+  it('the final name replaced right after the link: ETAMPERED, and the other file is removed from the final name', async () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    patch('linkSync', (orig) => ((a: PathLike, b: PathLike) => {
+      orig(a, b);
+      rmSync(b as string);
+      writeFileSync(b as string, 'attacker');
+    }) as typeof orig);
+    expect(await codeOf(out.commit(false, false))).toBe('ETAMPERED');
+    expect(existsSync(path.join(dir, 'final'))).toBe(false);
+  });
+});
+
+describe('file systems without hard links', () => {
+  for (const errno of ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV', 'EACCES']) {
+    it(`link() failing with ${errno}: the output is renamed into place, still without replacing`, async () => {
+      patch('linkSync', () => (() => {
+        throw Object.assign(new Error(errno), { code: errno });
+      }) as unknown as typeof fsDefault.linkSync);
+      const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+      await out.write([Buffer.from('data')]);
+      await out.commit(false, false);
+      expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('data');
+      expect(readdirSync(dir)).toEqual(['final']);
+      const again = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+      expect(await codeOf(again.commit(false, false))).toBe('ExistsError');
+      again.discard();
+      expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('data');
+      expect(readdirSync(dir)).toEqual(['final']);
+    });
+  }
+
+  it('any other link() error is the commit\'s error, nothing committed', async () => {
+    patch('linkSync', () => (() => {
+      throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    }) as unknown as typeof fsDefault.linkSync);
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    expect(await codeOf(out.commit(false, false))).toBe('EIO');
+    expect(existsSync(path.join(dir, 'final'))).toBe(false);
+    out.discard();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('handed over to another program (IBM\'s tool)', () => {
+  /** What a tool does with its -o OUT: writes a new file and renames it over OUT. */
+  function toolWrites(out: AtomicOutput, text: string): { dev: bigint; ino: bigint } {
+    const side = path.join(dir, 'tool.tmp');
+    writeFileSync(side, text, { mode: 0o600 });
+    renameSync(side, out.tempPath);
+    const st = statSync(out.tempPath, { bigint: true });
+    return { dev: st.dev, ino: st.ino };
+  }
+
+  it('handOver, adopt what the tool left, commitAdopted: the tool\'s file under the final name', async () => {
+    const d = OutputDir.resolve(dir, '');
+    const out = AtomicOutput.create(d, 'final');
+    const st = out.handOver();
+    expect([Number(st.dev), Number(st.ino)]).toEqual([out.identity.dev, out.identity.ino]);
+    expect(code(() => out.handOver())).toBe('Error');
+    expect(await codeOf(out.commit(false, false))).toBe('Error'); // commit() is not for handed-over outputs
+    expect(await codeOf(out.commitAdopted(false, false))).toBe('Error'); // nor commitAdopted() before adopt()
+    const left = toolWrites(out, 'from the tool');
+    out.adopt(left);
+    expect(out.identity).toEqual({ dev: Number(left.dev), ino: Number(left.ino) });
+    await out.commitAdopted(false, true);
+    expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('from the tool');
+    expect(readdirSync(dir)).toEqual(['final']);
+    expect(d.dirty).toBe(false);
+  });
+
+  it('adopt() refuses a file that is not the one checked, or none; adopt() needs handOver()', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    expect(code(() => out.adopt({ dev: 0n, ino: 0n }))).toBe('Error');
+    out.handOver();
+    const left = toolWrites(out, 'checked');
+    toolWrites(out, 'swapped after the check');
+    expect(code(() => out.adopt(left))).toBe('ETAMPERED');
+    rmSync(out.tempPath);
+    expect(code(() => out.adopt(left))).toBe('ETAMPERED');
+    mkdirSync(out.tempPath);
+    const st = statSync(out.tempPath, { bigint: true });
+    expect(code(() => out.adopt({ dev: st.dev, ino: st.ino }))).toBe('ETAMPERED'); // a folder is not a file
+    out.discard();
+    expect(readdirSync(dir)).toEqual([]); // the empty folder went too
+  });
+
+  it('discard after a hand-over: a file of ours at the temp name is truncated, then its name removed; the created file is truncated too', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    out.handOver();
+    const created = path.join(dir, 'created');
+    linkSync(out.tempPath, created); // keep a name for the created file to look at it afterwards
+    writeFileSync(created, 'partial plaintext');
+    toolWrites(out, 'the tool\'s plaintext'); // one name, aenv's user: provably ours
+    const fd = fsDefault.openSync(out.tempPath, 'r'); // an open handle shows the data after the unlink
+    try {
+      out.discard();
+      expect(fsDefault.fstatSync(fd).size).toBe(0);
+    } finally {
+      fsDefault.closeSync(fd);
+    }
+    expect(readFileSync(created, 'utf8')).toBe('');
+    expect(existsSync(out.tempPath)).toBe(false);
+  });
+
+  it('discard after a hand-over: a file with another name too (not provably ours) only loses the temp name, its data untouched', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    out.handOver();
+    const theirs = path.join(dir, 'theirs');
+    writeFileSync(theirs, 'their data');
+    rmSync(out.tempPath);
+    linkSync(theirs, out.tempPath); // two names: not one of aenv's
+    out.discard();
+    expect(existsSync(out.tempPath)).toBe(false);
+    expect(readFileSync(theirs, 'utf8')).toBe('their data');
+  });
+
+  it('discard after a hand-over: a link at the temp name is removed, never followed', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    out.handOver();
+    const victim = path.join(dir, 'victim');
+    writeFileSync(victim, 'keep me');
+    rmSync(out.tempPath);
+    symlinkSync(victim, out.tempPath);
+    out.discard();
+    expect(existsSync(out.tempPath)).toBe(false);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+  });
+
+  it('discard after a hand-over with nothing at the temp name, or on a read-only folder: no error', () => {
+    const a = AtomicOutput.create(OutputDir.resolve(dir, ''), 'a');
+    a.handOver();
+    rmSync(a.tempPath);
+    expect(() => a.discard()).not.toThrow();
+    const b = AtomicOutput.create(OutputDir.resolve(dir, ''), 'b');
+    b.handOver();
+    chmodSync(dir, 0o500);
+    try {
+      expect(() => b.discard()).not.toThrow();
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+  });
+});
