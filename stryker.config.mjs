@@ -19,6 +19,7 @@ const MUTATE = [
   'src/crypto/keys.ts',
   'src/crypto/node.ts', // opening and sealing in place: what openInto returns decides what is authentic
   'src/fsops/atomic.ts',
+  'src/fsops/iovec.ts',
 ];
 
 /** Test files that exercise those in process (the only tests a mutant can fail), fast and

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtomicOutput, ExistsError, isTempName, removeStaleTemps, tempName } from '../src/fsops/atomic.js';
 import { OutputDir } from '../src/fsops/dirs.js';
+import { after } from '../src/fsops/iovec.js';
 import { tempDir } from './helpers/cli.js';
 
 const tmp = tempDir('aenv-atomic-');
@@ -383,5 +384,22 @@ describe('handed over to another program (IBM\'s tool)', () => {
     } finally {
       chmodSync(dir, 0o700);
     }
+  });
+});
+
+describe('after(): what a short readv or writev leaves to do', () => {
+  const views = () => [Buffer.from('abc'), Buffer.from(''), Buffer.from('de'), Buffer.from('fgh')];
+  const text = (bufs: Uint8Array[]) => bufs.map((b) => Buffer.from(b).toString());
+  it('drops whole views, cuts the one the count ends in, keeps the rest as views of the same memory', () => {
+    expect(text(after(views(), 0))).toEqual(['abc', '', 'de', 'fgh']);
+    expect(text(after(views(), 2))).toEqual(['c', '', 'de', 'fgh']);
+    expect(text(after(views(), 3))).toEqual(['de', 'fgh']);
+    expect(text(after(views(), 4))).toEqual(['e', 'fgh']);
+    expect(text(after(views(), 5))).toEqual(['fgh']);
+    expect(text(after(views(), 7))).toEqual(['h']);
+    expect(text(after(views(), 8))).toEqual([]);
+    const v = views();
+    const cut = after(v, 1)[0]!;
+    expect(cut.buffer).toBe(v[0]!.buffer);
   });
 });

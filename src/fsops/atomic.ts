@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { OutputDir } from './dirs.js';
 import { tampered } from './dirs.js';
+import { after } from './iovec.js';
 import { lstatOrNull } from './stat.js';
 
 const TEMP_RE = /^\.aenv-(\d+)-[0-9a-f]{16}\.partial$/;
@@ -102,7 +103,7 @@ export class AtomicOutput {
     while (rest.length) {
       const n = await new Promise<number>((resolve, reject) =>
         fs.writev(this.fd, rest as Uint8Array[], (err, k) => (err ? reject(err) : resolve(k))));
-      rest = advance(rest, n);
+      rest = after(rest, n);
     }
   }
 
@@ -110,7 +111,7 @@ export class AtomicOutput {
     this.onWrite?.(bufs);
     for (const b of bufs) this.written += b.length;
     let rest = bufs.filter((b) => b.length > 0);
-    while (rest.length) rest = advance(rest, fs.writevSync(this.fd, rest as Uint8Array[]));
+    while (rest.length) rest = after(rest, fs.writevSync(this.fd, rest as Uint8Array[]));
   }
 
   /**
@@ -278,14 +279,6 @@ export class AtomicOutput {
     this.open = false;
     fs.closeSync(this.fd);
   }
-}
-
-function advance(bufs: Uint8Array[], n: number): Uint8Array[] {
-  let i = 0;
-  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
-  const rest = bufs.slice(i);
-  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
-  return rest;
 }
 
 function alive(pid: number): boolean {

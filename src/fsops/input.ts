@@ -6,6 +6,7 @@
 // --remove-source delete it only while its name still points to it.
 
 import * as fs from 'node:fs';
+import { after } from './iovec.js';
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
@@ -104,7 +105,7 @@ export class InputFile {
           fs.readv(this.fd, rest, at, (err, k) => (err ? reject(err) : resolve(k))));
         if (n === 0) throw shrank(at);
         at += n;
-        rest = skip(rest, n);
+        rest = after(rest, n);
       }
     })();
     this.reading.add(p);
@@ -120,7 +121,7 @@ export class InputFile {
       const n = fs.readvSync(this.fd, rest, at);
       if (n === 0) throw shrank(at);
       at += n;
-      rest = skip(rest, n);
+      rest = after(rest, n);
     }
   }
 
@@ -157,15 +158,6 @@ export class InputFile {
     this.closed = true;
     fs.closeSync(this.fd);
   }
-}
-
-/** The views after the first `n` bytes. */
-function skip(views: Uint8Array[], n: number): Uint8Array[] {
-  let i = 0;
-  while (i < views.length && n >= views[i]!.length) n -= views[i++]!.length;
-  const rest = views.slice(i);
-  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
-  return rest;
 }
 
 function shrank(at: number): NodeJS.ErrnoException {
