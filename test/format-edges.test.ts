@@ -15,16 +15,8 @@ import { chunkNonce, envelopeSize, layoutForSize, parseTrailer } from '../src/fo
 import { HINTS } from '../src/cli/statuses.js';
 import { isFailure, STATUSES } from '../src/engine/results.js';
 import { EnvelopeError } from '../src/format/status.js';
+import { statusOf } from './helpers/status.js';
 
-function statusOf(f: () => unknown): string {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof EnvelopeError) return e.status;
-    throw e;
-  }
-}
 
 /** `status: detail` of what `f` throws (an EnvelopeError), or 'ok'. */
 function verdict(f: () => unknown): string {

@@ -7,16 +7,8 @@ import { encodeMacInput, finishHeader, parseHeader } from '../src/format/header.
 import { checkKdfParams, DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { chunkNonce, envelopeSize, layoutForSize } from '../src/format/layout.js';
 import { EnvelopeError } from '../src/format/status.js';
+import { statusOf } from './helpers/status.js';
 
-function statusOf(f: () => unknown): string {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof EnvelopeError) return e.status;
-    throw e;
-  }
-}
 
 const fields = { suite: 1 as const, chunkLog2: 16, params: DEFAULT_PARAMS[KDF_SCRYPT], salt: new Uint8Array(32).fill(7), fileNonce: new Uint8Array(32).fill(9) };
 const good = finishHeader(encodeMacInput(fields), new Uint8Array(32).fill(1));
