@@ -136,6 +136,7 @@ describe('create, write, commit', () => {
     const e = await out.commit(false, false).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ExistsError);
     expect((e as ExistsError).target).toBe(path.join(dir, 'final'));
+    expect((e as ExistsError).message).toBe(`output exists: ${path.join(dir, 'final')}`);
     expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('theirs');
     expect(temps()).toHaveLength(1);
     out.discard();
@@ -301,9 +302,9 @@ describe('handed over to another program (IBM\'s tool)', () => {
     const out = AtomicOutput.create(d, 'final');
     const st = out.handOver();
     expect([Number(st.dev), Number(st.ino)]).toEqual([out.identity.dev, out.identity.ino]);
-    expect(code(() => out.handOver())).toBe('Error');
-    expect(await codeOf(out.commit(false, false))).toBe('Error'); // commit() is not for handed-over outputs
-    expect(await codeOf(out.commitAdopted(false, false))).toBe('Error'); // nor commitAdopted() before adopt()
+    expect(() => out.handOver()).toThrow('handOver() of an output that is closed or already handed over');
+    await expect(out.commit(false, false)).rejects.toThrow('commit() of a handed-over output: use commitAdopted()');
+    await expect(out.commitAdopted(false, false)).rejects.toThrow('commitAdopted() without adopt()');
     const left = toolWrites(out, 'from the tool');
     out.adopt(left);
     expect(out.identity).toEqual({ dev: Number(left.dev), ino: Number(left.ino) });
@@ -315,11 +316,11 @@ describe('handed over to another program (IBM\'s tool)', () => {
 
   it('adopt() refuses a file that is not the one checked, or none; adopt() needs handOver()', () => {
     const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    expect(code(() => out.adopt({ dev: 0n, ino: 0n }))).toBe('Error');
+    expect(() => out.adopt({ dev: 0n, ino: 0n })).toThrow('adopt() without handOver()');
     out.handOver();
     const left = toolWrites(out, 'checked');
     toolWrites(out, 'swapped after the check');
-    expect(code(() => out.adopt(left))).toBe('ETAMPERED');
+    expect(() => out.adopt(left)).toThrow(`the temporary file ${out.tempPath} was renamed or replaced after the tool's output was checked; nothing was committed`);
     rmSync(out.tempPath);
     expect(code(() => out.adopt(left))).toBe('ETAMPERED');
     mkdirSync(out.tempPath);
@@ -401,5 +402,98 @@ describe('after(): what a short readv or writev leaves to do', () => {
     const v = views();
     const cut = after(v, 1)[0]!;
     expect(cut.buffer).toBe(v[0]!.buffer);
+  });
+});
+
+describe('descriptors, retries and the liveness of other runs', () => {
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+
+  it('every path closes its descriptor: commit, discard, a failed commit, a hand-over', async () => {
+    const before = fds();
+    const a = AtomicOutput.create(OutputDir.resolve(dir, ''), 'a');
+    await a.write([Buffer.from('x')]);
+    await a.commit(false, false);
+    const b = AtomicOutput.create(OutputDir.resolve(dir, ''), 'b');
+    b.discard();
+    const c = AtomicOutput.create(OutputDir.resolve(dir, ''), 'a');
+    await c.commit(false, false).catch(() => undefined); // exists
+    c.discard();
+    const d = AtomicOutput.create(OutputDir.resolve(dir, ''), 'd');
+    d.handOver();
+    d.discard();
+    expect(fds()).toBe(before);
+  });
+
+  it('discard after a commit touches nothing, not even a file that now has the old descriptor number', async () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    await out.write([Buffer.from('committed')]);
+    await out.commit(false, false);
+    const other = path.join(dir, 'other');
+    writeFileSync(other, 'someone else\'s data');
+    const fd = fsDefault.openSync(other, 'r+'); // the lowest free number: likely the one the output had
+    try {
+      out.discard();
+      expect(readFileSync(other, 'utf8')).toBe('someone else\'s data');
+      expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('committed');
+    } finally {
+      fsDefault.closeSync(fd);
+    }
+  });
+
+  it('a temporary name that exists already (EEXIST) is not reused: another one is made', () => {
+    let calls = 0;
+    patch('openSync', (orig) => ((p: PathLike, flags: number, mode?: number) => {
+      if (typeof p === 'string' && isTempName(path.basename(p)) && calls++ === 0) {
+        writeFileSync(p, 'in the way'); // someone took this name first
+      }
+      return orig(p, flags, mode);
+    }) as typeof orig);
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    expect(calls).toBe(2);
+    expect(temps()).toHaveLength(2);
+    out.discard();
+    expect(temps().map((t) => readFileSync(path.join(dir, t), 'utf8'))).toEqual(['in the way']);
+  });
+
+  it('any other error creating the temporary file is the caller\'s', () => {
+    patch('openSync', () => (() => {
+      throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    }) as unknown as typeof fsDefault.openSync);
+    expect(code(() => AtomicOutput.create(OutputDir.resolve(dir, ''), 'final'))).toBe('EACCES');
+  });
+
+  it('discard after a hand-over truncates only what it checked: a file swapped in between its lstat and its open is left whole', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    out.handOver();
+    const side = path.join(dir, 'tool.tmp');
+    writeFileSync(side, 'the tool\'s plaintext');
+    renameSync(side, out.tempPath); // one name, aenv's user: would be truncated
+    const victim = path.join(dir, 'victim');
+    writeFileSync(victim, 'keep me');
+    const keep = path.join(dir, 'keep');
+    linkSync(victim, keep); // a second name, to look at it after the temp name is removed
+    patch('openSync', (orig) => ((p: PathLike, flags: number, mode?: number) => {
+      if (p === out.tempPath) renameSync(victim, out.tempPath); // the race
+      return orig(p, flags, mode);
+    }) as typeof orig);
+    out.discard();
+    expect(readFileSync(keep, 'utf8')).toBe('keep me');
+  });
+
+  it('removeStaleTemps keeps the temporary files of a process it may not signal (EPERM: alive, another user\'s)', () => {
+    const name = '.aenv-424242-0123456789abcdef.partial';
+    writeFileSync(path.join(dir, name), 'x');
+    const kill = process.kill;
+    process.kill = ((pid: number, sig?: number | string) => {
+      if (pid === 424242) throw Object.assign(new Error('EPERM'), { code: 'EPERM' });
+      return kill.call(process, pid, sig);
+    }) as typeof process.kill;
+    try {
+      expect(removeStaleTemps(dir)).toEqual([]);
+    } finally {
+      process.kill = kill;
+    }
+    expect(readdirSync(dir)).toEqual([name]);
+    expect(removeStaleTemps(dir)).toEqual([path.join(dir, name)]); // no such process: stale
   });
 });

@@ -1,12 +1,16 @@
 // The stream framer (src/stream/decoder.ts) on bytes alone, no cipher: the rule after step 12
-// of shared/ENVELOPE.md. It hands out only chunks proven not to be the last (more than a
-// trailer's worth of bytes follows them), in blocks of at least minBlock bytes; at the end what
-// it holds must be whole chunks (the last one not empty unless it is the only one) and a
-// trailer, else the stream is corrupt, "ended early", naming where.
+// of shared/ENVELOPE.md. It hands out every chunk proven not to be the last (more than a
+// trailer's worth of bytes follows it) as soon as it can; at the end what it holds must be one
+// chunk (not empty unless it is the only one) and a trailer, else the stream is corrupt, "ended
+// early", naming where. Also the encoder's count of plaintext bytes (what `encrypt -` reports)
+// and the wording of a failed chunk, the same on every path.
 
 import { describe, expect, it } from 'vitest';
 import { TRAILER_MAGIC } from '../src/format/constants.js';
+import { chunkError } from '../src/stream/chunks.js';
 import { StreamFramer } from '../src/stream/decoder.js';
+import { StreamEncoder } from '../src/stream/encoder.js';
+import { getBackend } from './helpers/backends.js';
 
 const C = 4096;
 const B = C + 16;
@@ -32,12 +36,6 @@ describe('StreamFramer', () => {
     expect(f.push(bytes(B - 1))).toBeNull();
     const two = f.push(bytes(2 * B))!;
     expect([two.bytes.length, two.first]).toEqual([2 * B, 1]);
-  });
-
-  it('minBlock: chunks wait until a block is at least that big', () => {
-    const f = new StreamFramer(C, null, 2 * B);
-    expect(f.push(bytes(B + 41))).toBeNull();
-    expect(f.push(bytes(B))!.bytes.length).toBe(2 * B);
   });
 
   it('at the end: the held chunks, the last one flagged final, and the trailer\'s digest', () => {
@@ -80,5 +78,28 @@ describe('StreamFramer', () => {
       f.push(trailer());
       expect([what, endError(f)]).toEqual([what, `corrupt: ${want}`]);
     }
+  });
+});
+
+describe('StreamEncoder', () => {
+  it('counts the plaintext bytes pushed, and seals exactly the chunks the layout says', () => {
+    const node = getBackend('node');
+    const enc = new StreamEncoder(node.aead(1, new Uint8Array(32)), C, node.sha256(), new Uint8Array(128));
+    let sealed = 0;
+    for (const n of [0, 1, C - 1, C, 3 * C + 7]) for (const b of enc.push(bytes(n))) sealed += b.length;
+    const [last, tr] = enc.end();
+    const plain = 1 + (C - 1) + C + 3 * C + 7;
+    expect(enc.plaintextBytes).toBe(plain);
+    expect(enc.chunks).toBe(Math.ceil(plain / C));
+    expect(sealed + last!.length).toBe(plain + 16 * Math.ceil(plain / C));
+    expect(tr!.length).toBe(40);
+  });
+});
+
+describe('chunkError', () => {
+  it('names the chunk, its offset from the start of the file, and whether it was opened as the last', () => {
+    const e = chunkError(3, 9, C);
+    expect([e.status, e.message, e.chunk, e.offset]).toEqual(['corrupt', `chunk 3 at offset ${128 + 3 * B} failed authentication: damaged, tampered, reordered or truncated`, 3, 128 + 3 * B]);
+    expect(chunkError(9, 9, C).message).toBe(`chunk 9 at offset ${128 + 9 * B} failed authentication (as the last chunk): damaged, tampered, reordered or truncated`);
   });
 });

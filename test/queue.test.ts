@@ -82,6 +82,7 @@ describe('ByteQueue', () => {
       expect(q.take(3).length).toBe(3);
     }
     expect(pieces(q)).toBeLessThan(200);
+    expect(q.moved).toBeLessThanOrEqual(21_000);
   });
 
   it('200,000 one-byte pieces taken at once: linear (a queue that re-joined or re-sliced its list per piece would not finish)', () => {
@@ -93,5 +94,6 @@ describe('ByteQueue', () => {
     expect(run[n - 1]).toBe((n - 1) & 255);
     expect(q.copied).toBe(n);
     expect(pieces(q)).toBeLessThan(200);
+    expect(q.moved).toBeLessThanOrEqual(n); // the list's compaction is linear too
   });
 });

@@ -25,7 +25,7 @@ export function layoutForSize(size: number, chunkSize: number): Layout {
   if (L < TAG_LEN || (L > TAG_LEN && r >= 1 && r <= TAG_LEN)) {
     throw new EnvelopeError('corrupt', `impossible payload length ${L} for ${chunkSize}-byte chunks (truncated or extended)`);
   }
-  const chunks = L === TAG_LEN ? 1 : Math.ceil(L / B);
+  const chunks = Math.ceil(L / B); // L = 16, the empty plaintext's one chunk, gives 1 too
   const lastSealed = L - (chunks - 1) * B;
   return { chunks, sealedChunk: B, lastSealed, plaintextLen: L - chunks * TAG_LEN, payloadLen: L };
 }

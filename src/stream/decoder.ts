@@ -1,7 +1,7 @@
 // Decoding a stream of unknown length (shared/ENVELOPE.md, the rule after step 12): hold back
-// at least B + 40 bytes until it is known whether the held chunk is the last, hand out only
-// whole chunks known not to be the last, and at the end split what is held into its chunks and
-// the trailer, reporting a stream that ends early, or inside a tag, as corrupt. Pure (sans-I/O):
+// at least B + 40 bytes until it is known whether the held chunk is the last, hand out every
+// whole chunk known not to be the last at once, and at the end split what is held (one chunk at
+// most, and the trailer), reporting a stream that ends early, or inside a tag, as corrupt. Pure (sans-I/O):
 // bytes are pushed in, blocks of sealed chunks come out, to be opened by the chunk walk
 // (chunks.ts) like the blocks of a file. Linear in its input: see queue.ts.
 
@@ -31,11 +31,8 @@ export class StreamFramer {
   private readonly held = new ByteQueue();
   private index = 0;
   private readonly B: number;
-  /**
-   * `hash` (when given) has seen the header already; the framer feeds it every chunk in order.
-   * Chunks are handed out in blocks of at least `minBlock` bytes (whole chunks), or at the end.
-   */
-  constructor(chunkSize: number, private readonly hash: Hash | null, private readonly minBlock = 1) {
+  /** `hash` (when given) has seen the header already; the framer feeds it every chunk in order. */
+  constructor(chunkSize: number, private readonly hash: Hash | null) {
     this.B = chunkSize + TAG_LEN;
   }
 
@@ -48,22 +45,21 @@ export class StreamFramer {
   push(data: Uint8Array): SealedBlock | null {
     this.held.push(data);
     // A chunk followed by more than a trailer's worth of bytes cannot be the last one.
-    const spare = this.held.length - TRAILER_LEN - 1;
-    const k = spare >= this.B ? Math.floor(spare / this.B) : 0;
-    if (k === 0 || k * this.B < this.minBlock) return null;
-    return this.take(k, -1);
+    const k = Math.floor((this.held.length - TRAILER_LEN - 1) / this.B);
+    return k > 0 ? this.take(k, -1) : null;
   }
 
-  /** The stream ended: what is held must be whole chunks, the last one not empty unless alone, then the trailer. */
+  /**
+   * The stream ended. push() handed out every chunk but one, so what is held must be that last
+   * chunk, then the trailer: the chunk holds its tag and, unless it is the only chunk (the empty
+   * plaintext), at least one byte.
+   */
   end(): StreamEnd {
     const L = this.held.length - TRAILER_LEN;
-    const r = L % this.B;
-    const alone = this.index === 0 && L === TAG_LEN;
-    if (L < TAG_LEN || (!alone && r >= 1 && r <= TAG_LEN)) {
+    if (L < (this.index === 0 ? TAG_LEN : TAG_LEN + 1)) {
       throw new EnvelopeError('corrupt', `stream ended early: ${this.held.length} bytes after ${this.index === 0 ? 'the header' : `chunk ${this.index - 1}`}, not whole chunks and a trailer (truncated)`);
     }
-    const k = Math.ceil(L / this.B) || 1;
-    const last = this.take(k, this.index + k - 1);
+    const last = this.take(1, this.index);
     const digest = parseTrailer(this.held.take(TRAILER_LEN));
     return { last, digest, computed: this.hash ? this.hash.digest() : null };
   }
