@@ -348,6 +348,17 @@ describe('handed over to another program (IBM\'s tool)', () => {
     expect(existsSync(out.tempPath)).toBe(false);
   });
 
+  it('discard after a hand-over: the adopted file is provably ours by its identity, so it is truncated even with a second name', () => {
+    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
+    out.handOver();
+    out.adopt(toolWrites(out, 'adopted plaintext'));
+    const second = path.join(dir, 'second-name');
+    linkSync(out.tempPath, second); // two names: only its identity says it is ours
+    out.discard();
+    expect(existsSync(out.tempPath)).toBe(false);
+    expect(readFileSync(second, 'utf8')).toBe('');
+  });
+
   it('discard after a hand-over: a file with another name too (not provably ours) only loses the temp name, its data untouched', () => {
     const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
     out.handOver();

@@ -82,7 +82,8 @@ describe('ByteQueue', () => {
       expect(q.take(3).length).toBe(3);
     }
     expect(pieces(q)).toBeLessThan(200);
-    expect(q.moved).toBeLessThanOrEqual(21_000);
+    expect(q.moved).toBeGreaterThan(0); // the list was compacted ...
+    expect(q.moved).toBeLessThanOrEqual(21_000); // ... at a cost linear in the pieces pushed
   });
 
   it('200,000 one-byte pieces taken at once: linear (a queue that re-joined or re-sliced its list per piece would not finish)', () => {

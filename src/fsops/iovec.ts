@@ -6,6 +6,6 @@ export function after(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
   let i = 0;
   while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
   const rest = bufs.slice(i);
-  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+  if (rest.length) rest[0] = rest[0]!.subarray(n);
   return rest;
 }
