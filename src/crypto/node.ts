@@ -101,10 +101,9 @@ export const nodeBackend: Backend = {
           return;
         }
         case KDF_ARGON2ID:
-          // Stryker disable next-line ConditionalExpression: equivalent (both compute Argon2id, the fallback is slower), see test/mutation-equivalents.md
-          if (nativeArgon2) nativeArgon2('argon2id', { message: password, nonce: salt, parallelism: p.p3, tagLength: 32, memory: p.p1, passes: p.p2 }, done);
-          // Stryker disable next-line all: not reachable on the pinned Node.js 24, see test/mutation-equivalents.md
-          else argon2Fallback(password, salt, p).then(resolve, reject);
+          // Stryker disable next-line all: equivalent or not reachable on the pinned Node.js 24 (crypto.argon2 exists), see test/mutation-equivalents.md
+          if (!nativeArgon2) return void argon2Fallback(password, salt, p).then(resolve, reject);
+          nativeArgon2('argon2id', { message: password, nonce: salt, parallelism: p.p3, tagLength: 32, memory: p.p1, passes: p.p2 }, done);
           return;
         case KDF_PBKDF2:
           nc.pbkdf2(password, salt, p.p1, 32, 'sha256', done);
