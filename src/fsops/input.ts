@@ -78,20 +78,11 @@ export class InputFile {
 
   /** Fills `buf` from `pos`; a short read means the file shrank. */
   readExactly(buf: Uint8Array, pos: number): Promise<Uint8Array> {
-    const p = this.fill(buf, pos);
-    this.reading.add(p);
-    const done = (): void => void this.reading.delete(p);
-    p.then(done, done);
-    return p;
+    return this.readvExactly([buf], pos).then(() => buf);
   }
 
-  private async fill(buf: Uint8Array, pos: number): Promise<Uint8Array> {
-    for (let got = 0; got < buf.length;) {
-      const n = await new Promise<number>((resolve, reject) =>
-        fs.read(this.fd, buf, got, buf.length - got, pos + got, (err, k) => (err ? reject(err) : resolve(k))));
-      if (n === 0) throw shrank(pos + got);
-      got += n;
-    }
+  readExactlySync(buf: Uint8Array, pos: number): Uint8Array {
+    this.readvExactlySync([buf], pos);
     return buf;
   }
 
@@ -123,15 +114,6 @@ export class InputFile {
       at += n;
       rest = after(rest, n);
     }
-  }
-
-  readExactlySync(buf: Uint8Array, pos: number): Uint8Array {
-    for (let got = 0; got < buf.length;) {
-      const n = fs.readSync(this.fd, buf, got, buf.length - got, pos + got);
-      if (n === 0) throw shrank(pos + got);
-      got += n;
-    }
-    return buf;
   }
 
   /** Throws ECHANGED if the file's size or times differ from when it was opened, or it has more bytes. */

@@ -1,9 +1,9 @@
 // Decoding a stream of unknown length (shared/ENVELOPE.md, the rule after step 12): hold back
 // at least B + 40 bytes until it is known whether the held chunk is the last, hand out every
 // whole chunk known not to be the last at once, and at the end split what is held (one chunk at
-// most, and the trailer), reporting a stream that ends early, or inside a tag, as corrupt. Pure (sans-I/O):
-// bytes are pushed in, blocks of sealed chunks come out, to be opened by the chunk walk
-// (chunks.ts) like the blocks of a file. Linear in its input: see queue.ts.
+// most, and the trailer), reporting a stream that ends early, or inside a tag, as corrupt.
+// Pure (sans-I/O): bytes are pushed in, blocks of sealed chunks come out, to be opened by the
+// chunk walk (chunks.ts) like the blocks of a file. Linear in its input: see queue.ts.
 
 import type { Hash } from '../crypto/backend.js';
 import { TAG_LEN, TRAILER_LEN } from '../format/constants.js';

@@ -2,7 +2,8 @@
 // large files runs on the cores the main thread's reading and writing leave free. One pool per
 // run, shared by its files; workers start on the first job, are unref'd while idle (the
 // process can exit) and stop after IDLE_MS without a job (a run of small files after a large
-// one does not keep their memory, nor does a context that is simply dropped). A job's block travels to the worker and back by transfer, never copied.
+// one does not keep their memory, nor does a context that is simply dropped). A job's block
+// travels to the worker and back by transfer, never copied.
 // If a worker fails, its jobs are rejected and the pool is no longer used: later files open
 // their chunks on the calling thread.
 
