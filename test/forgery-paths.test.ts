@@ -12,18 +12,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext, type RunContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder } from '../src/engine/files.js';
 import { INLINE_MAX } from '../src/engine/pipeline.js';
-import { decryptStream } from '../src/engine/stdio.js';
 import { HEADER_LEN, TAG_LEN } from '../src/format/constants.js';
 import { chunkOffset } from '../src/format/layout.js';
 import { answer, runJob } from '../src/stream/worker.js';
 import { getBackend } from './helpers/backends.js';
 import { PASSWORD, tempDir } from './helpers/cli.js';
+import { decryptPieces } from './helpers/stream.js';
 
 const backend = getBackend('node');
 const PARAMS = { kdf: 3, p1: 100_000, p2: 0, p3: 0 } as const;
@@ -89,14 +88,8 @@ async function viaFile(bytes: Buffer) {
 }
 
 async function viaStream(bytes: Buffer, ctx: RunContext) {
-  const got: Buffer[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _e, cb) { got.push(Buffer.from(chunk)); cb(); } });
-  try {
-    await decryptStream(Readable.from([bytes.subarray(0, 777), bytes.subarray(777)]), sink, ctx);
-    return { status: 'ok', out: Buffer.concat(got), chunk: undefined as number | undefined };
-  } catch (e) {
-    return { status: (e as { status?: string }).status ?? 'error', out: Buffer.concat(got), chunk: (e as { chunk?: number }).chunk };
-  }
+  const { out, error } = await decryptPieces([bytes.subarray(0, 777), bytes.subarray(777)], ctx);
+  return { status: error ? error.status ?? 'error' : 'ok', out, chunk: error?.chunk };
 }
 
 describe.each([1, 2] as const)('suite %i', (suite) => {

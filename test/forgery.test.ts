@@ -10,14 +10,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext, type RunContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
-import { decryptStream } from '../src/engine/stdio.js';
 import { PASSWORD, tempDir } from './helpers/cli.js';
+import { decryptPieces } from './helpers/stream.js';
 
 const backend = getBackend('node');
 const PARAMS = { kdf: 3, p1: 100_000, p2: 0, p3: 0 } as const; // the cheapest KDF the format allows
@@ -56,18 +55,13 @@ async function judge(bytes: Buffer) {
   const d = await decryptFile(src, { base: dir, relDir: '', output: out }, { force: false, skipExisting: false, removeSource: false }, ctx);
   const keyed = await verifyFile(src, ctx);
   const nopw = await verifyFile(src, { ...ctx, keys: null });
-  const got: Buffer[] = [];
-  let stream = 'ok';
-  try {
-    await decryptStream(Readable.from([bytes]), new Writable({ write(c: Buffer, _e, cb) { got.push(Buffer.from(c)); cb(); } /* a copy: decryptStream reuses its buffer once the write is done */ }), ctx);
-  } catch (e) {
-    stream = (e as { status?: string }).status ?? String(e);
-  }
+  const s = await decryptPieces([bytes], ctx);
+  const stream = s.error ? s.error.status ?? String(s.error) : 'ok';
   return {
     statuses: { decrypt: d.status, keyed: keyed.status, nopw: nopw.status, stream },
     left: readdirSync(dir).filter((f) => f !== 'x.bin.aspera-env'),
     decrypted: existsSync(out),
-    streamed: Buffer.concat(got).length,
+    streamed: s.out.length,
   };
 }
 

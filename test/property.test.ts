@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend, type Backend } from './helpers/backends.js';
@@ -17,9 +16,9 @@ import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, type KdfId, type SuiteId } from '
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { newContext } from '../src/engine/context.js';
 import { decryptFile, newEncoder, verifyFile, type Sealing } from '../src/engine/files.js';
-import { decryptStream } from '../src/engine/stdio.js';
 import { tempDir, UNDER_MUTATION } from './helpers/cli.js';
 import { expectedFor } from './helpers/oracle.js';
+import { decryptPieces, pieces } from './helpers/stream.js';
 
 const PW = 'pässwörd ünïcode'; // NFC and NFD forms must give the same key
 const node = getBackend('node');
@@ -64,11 +63,9 @@ function openCtx(backend: Backend) {
 }
 
 async function streamOpen(backend: Backend, env: Uint8Array, piece: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < env.length; i += piece) parts.push(Buffer.from(env.subarray(i, i + piece)));
-  const got: Buffer[] = [];
-  await decryptStream(Readable.from(parts), new Writable({ write(c: Buffer, _e, cb) { got.push(Buffer.from(c)); cb(); } /* a copy: decryptStream reuses its buffer once the write is done */ }), openCtx(backend));
-  return Buffer.concat(got);
+  const r = await decryptPieces(pieces(env, piece), openCtx(backend));
+  if (r.error) throw r.error;
+  return r.out;
 }
 
 let n = 0;
