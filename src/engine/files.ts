@@ -181,7 +181,7 @@ class Held {
   shared?: string;
   constructor(private readonly run: RunContext) {}
   async close(): Promise<void> {
-    await this.digest?.stop();
+    this.digest?.stop();
     await this.src?.settled(); // no read in flight once the file is closed
     this.out?.discard();
     this.src?.close();

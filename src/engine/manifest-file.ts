@@ -55,7 +55,8 @@ export async function readManifest(file: string, run: RunContext): Promise<Opene
     }
     return { manifest, ...(digestOk ? {} : { warning: 'the content digest in its trailer does not match, but every chunk authenticated: the trailer is damaged' }) };
   } finally {
-    await digest?.stop();
+    digest?.stop();
+    await src.settled(); // no read in flight once the file is closed
     src.close();
     if (env?.whole) run.buffers.give(env.whole.buffer as ArrayBuffer);
     release?.();

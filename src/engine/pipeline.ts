@@ -112,13 +112,13 @@ export class DigestCursor {
     if (from < bytes.length) this.take(bytes.subarray(from, Math.min(bytes.length, this.end - pos)));
   }
 
-  /** The file failed otherwise: stop reading (result then never resolves; nothing waits on it). */
-  stop(): Promise<void> {
+  /**
+   * The file failed otherwise: read no further (result then never resolves; nothing waits on
+   * it). A read already under way is waited for by the file's own settled().
+   */
+  stop(): void {
     this.stopped = true;
-    return this.reading;
   }
-
-  private reading: Promise<void> = Promise.resolve();
 
   private take(bytes: Uint8Array): void {
     this.hash.update(bytes);
@@ -128,11 +128,8 @@ export class DigestCursor {
 
   private async readAhead(): Promise<void> {
     const bufs = [new Uint8Array(HASH_BLOCK), new Uint8Array(HASH_BLOCK)];
-    const read = (pos: number, k: number): Promise<Uint8Array> => {
-      const p = this.env.src.readExactly(bufs[k]!.subarray(0, Math.min(HASH_BLOCK, this.end - pos)), pos);
-      this.reading = p.then(() => undefined, () => undefined);
-      return p;
-    };
+    const read = (pos: number, k: number): Promise<Uint8Array> =>
+      this.env.src.readExactly(bufs[k]!.subarray(0, Math.min(HASH_BLOCK, this.end - pos)), pos);
     if (this.end === 0) return this.take(new Uint8Array(0));
     let next: Promise<Uint8Array> | null = read(0, 0);
     for (let k = 0; next;) {
