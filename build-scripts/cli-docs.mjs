@@ -37,13 +37,12 @@ async function load(root, rel, names) {
 
 /**
  * The tables the CLI is built from, compiled by `npm run build`: { commands } (COMMANDS of
- * cli/options.js) and { statuses, hints } (STATUSES of engine/results.js, HINTS of cli/statuses.js).
+ * cli/options.js) and { statuses, hints } (STATUSES and HINTS of engine/statuses.js).
  */
 export async function loadCliTables(root = ROOT) {
   const { COMMANDS } = await load(root, 'cli/options.js', ['COMMANDS']);
   if (!Array.isArray(COMMANDS) || COMMANDS.length === 0) throw new Error('dist/js/cli/options.js: COMMANDS is empty');
-  const { STATUSES } = await load(root, 'engine/results.js', ['STATUSES']);
-  const { HINTS } = await load(root, 'cli/statuses.js', ['HINTS']);
+  const { STATUSES, HINTS } = await load(root, 'engine/statuses.js', ['STATUSES', 'HINTS']);
   return { commands: COMMANDS, statuses: STATUSES, hints: HINTS };
 }
 

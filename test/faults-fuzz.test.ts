@@ -23,7 +23,7 @@ import { inspectFile } from '../src/engine/inspect.js';
 import { KDF_PBKDF2, KDF_SCRYPT, OFF_HEADER_CHECK, OFF_P1, OFF_SALT } from '../src/format/constants.js';
 import { headerCheck } from '../src/format/header.js';
 import { checkKdfParams } from '../src/format/kdf-params.js';
-import { STATUSES } from '../src/engine/results.js';
+import { STATUSES } from '../src/engine/statuses.js';
 import { aenv, BIN, CLI_ONLY, PASSWORD, passwordFile, UNDER_MUTATION } from './helpers/cli.js';
 import { vectorPath } from './helpers/vectors.js';
 import { hasStackTrace, ramTempDir, rowsOf, temps } from './helpers/faults.js';

@@ -12,8 +12,7 @@ import { HEADER_LEN, KDF_ARGON2ID, KDF_NAMES, KDF_PBKDF2, KDF_SCRYPT, MAGIC, MIN
 import { constantTimeEqual, encodeMacInput, finishHeader, parseHeader } from '../src/format/header.js';
 import { checkKdfParams, DEFAULT_PARAMS, describeKdf, type KdfParams } from '../src/format/kdf-params.js';
 import { chunkNonce, envelopeSize, layoutForSize, parseTrailer } from '../src/format/layout.js';
-import { HINTS } from '../src/cli/statuses.js';
-import { isFailure, STATUSES } from '../src/engine/results.js';
+import { HINTS, isFailure, STATUSES } from '../src/engine/statuses.js';
 import { EnvelopeError } from '../src/format/status.js';
 import { statusOf } from './helpers/status.js';
 

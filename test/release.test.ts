@@ -15,8 +15,7 @@ import { dosDateTime, tarGz, zip } from '../build-scripts/archive.mjs';
 import { bashCompletion, flags, GLOBAL_OPTIONS, manPage, negatable, zshCompletion } from '../build-scripts/cli-docs.mjs';
 import { bundledPackages, cycloneDx, distinctPackages, thirdPartyNotices, uuidV5 } from '../build-scripts/third-party.mjs';
 import { COMMANDS, type CommandSpec, type OptionSpec } from '../src/cli/options.js';
-import { HINTS } from '../src/cli/statuses.js';
-import { STATUSES } from '../src/engine/results.js';
+import { HINTS, STATUSES } from '../src/engine/statuses.js';
 import { aenv, ROOT } from './helpers/cli.js';
 
 const has = (cmd: string, args = ['--version']): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;

@@ -1,33 +1,37 @@
 // The command line's commands and options as data (shared/CLI.md "Commands"): yargs is built
 // from this table (main.ts), and so are the man page and the shell completions of a release,
-// so --help, `man aenv` and Tab completion cannot drift apart.
+// so --help, `man aenv` and Tab completion cannot drift apart. The types of the parsed options
+// come from the table too (ArgsOf): an option added here is a field every command's check
+// (validate.ts) must read, with the type the table gives it.
+
+import { UsageError } from '../engine/job.js';
 
 export interface OptionSpec {
-  name: string;
-  alias?: string;
-  type: 'boolean' | 'string' | 'number';
+  readonly name: string;
+  readonly alias?: string;
+  readonly type: 'boolean' | 'string' | 'number';
   /** The value's placeholder in usage texts (man page), e.g. DIR. */
-  arg?: string;
-  choices?: readonly string[];
-  default?: string | number | boolean;
-  describe: string;
+  readonly arg?: string;
+  readonly choices?: readonly string[];
+  readonly default?: string | number | boolean;
+  readonly describe: string;
   /** Options this one cannot be combined with. */
-  conflicts?: readonly string[];
+  readonly conflicts?: readonly string[];
   /** What completes the value: files, folders, or nothing special. */
-  complete?: 'file' | 'dir';
+  readonly complete?: 'file' | 'dir';
 }
 
 export interface CommandSpec {
-  name: string;
+  readonly name: string;
   /** yargs positional syntax. */
-  args: string;
+  readonly args: string;
   /** The placeholder of the positionals in usage texts. */
-  argsText: string;
-  summary: string;
-  options: readonly OptionSpec[];
+  readonly argsText: string;
+  readonly summary: string;
+  readonly options: readonly OptionSpec[];
 }
 
-const COMMON: readonly OptionSpec[] = [
+const COMMON = [
   { name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file on standard output, then a summary line' },
   { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only failures' },
   { name: 'jobs', alias: 'j', type: 'number', arg: 'N', describe: 'files processed at once (default: number of CPUs)' },
@@ -36,51 +40,51 @@ const COMMON: readonly OptionSpec[] = [
   { name: 'password-file', type: 'string', arg: 'FILE', complete: 'file', describe: 'read the password from the first line of FILE' },
   { name: 'progress', type: 'boolean', default: true, describe: 'progress display on a terminal (--no-progress to hide)' },
   { name: 'backend', type: 'string', choices: ['node', 'noble'], default: 'node', describe: 'crypto implementation: node (OpenSSL) or noble (pure JS)' },
-];
+] as const satisfies readonly OptionSpec[];
 
 /** decrypt and verify: several passwords, and the cap on the run's key derivations. */
-const OPENING: readonly OptionSpec[] = [
+const OPENING = [
   { name: 'password-list', type: 'string', arg: 'FILE', complete: 'file', describe: 'try every password of FILE (one per line) on each file; rows name the line that opened it' },
   { name: 'kdf-budget', type: 'number', arg: 'SECONDS', default: 600, describe: 'stop starting key derivations once they took this long in all (hostile headers); the rest fail as unsupported' },
-];
+] as const satisfies readonly OptionSpec[];
 
 /** decrypt, verify, encrypt: inputs from a list, and one part of many (README.md "Batches"). */
-const BATCH: readonly OptionSpec[] = [
+const BATCH = [
   { name: 'files-from', type: 'string', arg: 'FILE', complete: 'file', describe: 'also take the paths listed in FILE, one per line (NUL-separated with -0); - reads standard input' },
   { name: 'null', alias: '0', type: 'boolean', default: false, describe: 'the --files-from list is NUL-separated (as find -print0 writes)' },
   { name: 'shard', type: 'string', arg: 'K/N', describe: 'take only part K of N of the files (a stable hash of each path below its PATH), for many machines' },
-];
+] as const satisfies readonly OptionSpec[];
 
-const MANIFEST_CHECK: OptionSpec = {
+const MANIFEST_CHECK = {
   name: 'manifest', type: 'boolean', default: false,
   describe: 'require a sealed batch manifest at the root of each folder PATH (a tree that has one is always checked against it)',
-};
+} as const satisfies OptionSpec;
 
 /** decrypt: the content digest of large files too (ENVELOPE.md step 11 makes it optional). */
-const CHECK_DIGEST: OptionSpec = {
+const CHECK_DIGEST = {
   name: 'check-digest', type: 'boolean', default: false,
   describe: 'also check the trailer digest of large files (always done for files up to 1 MiB, and for large ones when a core is spare)',
-};
+} as const satisfies OptionSpec;
 
-const WRITING: readonly OptionSpec[] = [
+const WRITING = [
   ...COMMON,
   { name: 'output', alias: 'o', type: 'string', arg: 'DIR', complete: 'dir', describe: 'write outputs under DIR, mirroring folder PATHs (default: beside each input)' },
   { name: 'force', type: 'boolean', conflicts: ['skip-existing'], describe: 'replace existing outputs (atomically)' },
   { name: 'skip-existing', type: 'boolean', conflicts: ['force'], describe: 'leave existing outputs and report them skipped' },
   { name: 'remove-source', type: 'boolean', default: false, describe: 'delete each input once its output is durably in place' },
-];
+] as const satisfies readonly OptionSpec[];
 
-// IBM's own tools, for envelopes without the AENV magic (engine/foreign.ts, cli/foreign.ts).
-const ASUNPROTECT: OptionSpec = {
+// IBM's own tools, for envelopes without the AENV magic (engine/foreign.ts, engine/tools.ts).
+const ASUNPROTECT = {
   name: 'asunprotect', type: 'string', arg: 'PATH', complete: 'file',
   describe: 'IBM\'s asunprotect, run for files without the AENV magic (default: AENV_ASUNPROTECT, then PATH, then IBM\'s install folders)',
-};
-const TOOL_TIMEOUT: OptionSpec = {
+} as const satisfies OptionSpec;
+const TOOL_TIMEOUT = {
   name: 'tool-timeout', type: 'number', arg: 'SECONDS', default: 60,
   describe: 'stop IBM\'s tool after this long without progress (the file fails with tool-error)',
-};
+} as const satisfies OptionSpec;
 
-export const COMMANDS: readonly CommandSpec[] = [
+export const COMMANDS = [
   {
     name: 'decrypt', args: '[paths..]', argsText: 'PATH...',
     summary: 'decrypt envelopes (files or whole trees); - for stdin to stdout',
@@ -106,7 +110,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'seal files (or whole trees) as envelopes; - for stdin to stdout',
     options: [
       ...WRITING,
-      // No yargs defaults for these three: --format ibm refuses them when given (defaults applied in main.ts).
+      // No yargs defaults for these three: --format ibm refuses them when given (their defaults: validate.ts).
       { name: 'suite', type: 'string', choices: ['aes-256-gcm', 'chacha20-poly1305'], describe: 'AEAD cipher suite (default aes-256-gcm)' },
       { name: 'kdf', type: 'string', choices: ['scrypt', 'argon2id', 'pbkdf2'], describe: 'password KDF, default costs from the spec (default scrypt)' },
       { name: 'chunk-size', type: 'string', arg: 'BYTES', describe: 'plaintext bytes per chunk: power of two, 4K..16M (default 65536)' },
@@ -135,10 +139,58 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'known-answer tests of this binary and this machine\'s crypto, offline (exit 0 or 1)',
     options: [],
   },
-];
+] as const satisfies readonly CommandSpec[];
 
-export function command(name: string): CommandSpec {
+export type CommandName = (typeof COMMANDS)[number]['name'];
+
+export function command(name: CommandName): CommandSpec {
   const c = COMMANDS.find((x) => x.name === name);
   if (!c) throw new Error(`no command ${name}`);
   return c;
+}
+
+// ---------------------------------------------------------------- the types the table gives
+
+type OptionOf<C extends CommandName> = Extract<(typeof COMMANDS)[number], { name: C }>['options'][number];
+
+/** kebab-case to camelCase, as yargs names the parsed values: `skip-existing` -> `skipExisting`. */
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+
+/** A value as the table types it: a boolean, one of its choices, a number or a string. */
+type ValueOf<O> = O extends { type: 'boolean' } ? boolean
+  : O extends { choices: readonly (infer V)[] } ? V
+    : O extends { type: 'number' } ? number : string;
+
+/** Always there when the table gives a default; else possibly absent. */
+type Given<O> = O extends { default: unknown } ? ValueOf<O> : ValueOf<O> | undefined;
+
+/** A command's parsed options, named and typed by the table, and its PATHs. */
+export type ArgsOf<C extends CommandName> = { paths: string[] } & { [O in OptionOf<C> as Camel<O['name']>]: Given<O> };
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Why `v` is not a value of option `o` (null: it is one). */
+function misfit(o: OptionSpec, v: unknown): string | null {
+  if (v === undefined) return o.default === undefined ? null : 'has no value';
+  if (Array.isArray(v)) return 'is given more than once';
+  if (typeof v !== o.type) return `takes a ${o.type}`;
+  if (o.choices && !o.choices.includes(String(v))) return `takes one of ${o.choices.join(', ')}`;
+  return null;
+}
+
+/**
+ * Whether `raw` (what yargs parsed, with the PATHs) holds, for every option of command `c`, a
+ * value of the type the table gives it: the check that lets the parsed values be read as
+ * ArgsOf<C>. A value that does not fit (an option given twice) is a usage error.
+ */
+export function isArgsOf<C extends CommandName>(c: C, raw: Record<string, unknown>): raw is Record<string, unknown> & ArgsOf<C> {
+  const paths = raw['paths'];
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) return false;
+  for (const o of command(c).options) {
+    const why = misfit(o, raw[camel(o.name)]);
+    if (why) throw new UsageError(`--${o.name} ${why}`, `aenv ${c} --help`);
+  }
+  return true;
 }

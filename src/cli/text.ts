@@ -1,10 +1,4 @@
-// Text helpers for reports: file names made safe to print, sizes and rates.
-
-/** A path as people should see it: quoted JSON-style when it holds control characters. */
-export function showPath(p: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f\u0080-\u009f\ufffd]/.test(p) ? JSON.stringify(p) : p;
-}
+// Text helpers for people: sizes, rates and durations.
 
 export function bytesText(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

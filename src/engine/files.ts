@@ -21,7 +21,7 @@ import { EnvelopeError } from '../format/status.js';
 import { AtomicOutput, ExistsError, removeStaleTemps } from '../fsops/atomic.js';
 import { fsyncDir, OutputDir } from '../fsops/dirs.js';
 import { InputFile, type FileId } from '../fsops/input.js';
-import { PlanError, type Planned } from '../fsops/plan.js';
+import type { Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
 import { StreamEncoder } from '../stream/encoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
@@ -56,12 +56,12 @@ export function checksumRefusal(detail: string): EnvelopeError {
 }
 
 /** An input: a path the walk found (with the identity it saw), or a bare path. */
-export type Input = string | { path: string; dev: number; ino: number; followLink: boolean };
+export type InputPath = string | { path: string; dev: number; ino: number; followLink: boolean };
 
 export const DIGEST_WARNING = 'content digest in the trailer does not match, but every chunk authenticated: the plaintext is authentic, the trailer is damaged';
 export const WRONG_PASSWORD_DETAIL = 'wrong password (the header is intact but its MAC does not match this password; or the header was forged)';
 
-export function open(input: Input): InputFile {
+export function open(input: InputPath): InputFile {
   return typeof input === 'string' ? InputFile.open(input) : InputFile.open(input.path, input as FileId, input.followLink);
 }
 
@@ -190,7 +190,7 @@ class Held {
   }
 }
 
-export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, run: RunContext): Promise<FileResult> {
+export async function decryptFile(input: InputPath, p: Planned, opt: WriteOptions, run: RunContext): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   const early = precheck(name, p, opt, run);
   if (early) return early;
@@ -248,7 +248,7 @@ export async function decryptFile(input: Input, p: Planned, opt: WriteOptions, r
 }
 
 /** Keyed (every step, digest included) when the run has keys, else passwordless (steps 1-5, 7-9). */
-export async function verifyFile(input: Input, run: RunContext, foreign?: ForeignTool): Promise<FileResult> {
+export async function verifyFile(input: InputPath, run: RunContext, foreign?: ForeignTool): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   const h = new Held(run);
   let seen: Seen | null = null;
@@ -314,7 +314,7 @@ export function newEncoder(run: RunContext, s: Sealing): { header: Uint8Array; e
   return { header, encoder: new StreamEncoder(run.backend.aead(s.suite, payloadKey), 2 ** s.chunkLog2, run.backend.sha256(), header) };
 }
 
-export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, run: RunContext, s: Sealing): Promise<FileResult> {
+export async function encryptFile(input: InputPath, p: Planned, opt: WriteOptions, run: RunContext, s: Sealing): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   const early = precheck(name, p, opt, run);
   if (early) return early;
@@ -328,7 +328,7 @@ export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, r
     const dir = outputDir(p, run);
     h.shared = sharedFolder(dir, run);
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
-    const tail = new Tail(TRAILER_LEN); // the trailer written last: its content digest goes into the manifest
+    const tail = new LastBytes(TRAILER_LEN); // the trailer written last: its content digest goes into the manifest
     out.onWrite = (bufs) => bufs.forEach((b) => tail.push(b));
     const chunks = await sealFile(src, { suite: s.suite, chunkSize: 2 ** s.chunkLog2, header, payloadKey }, out, run);
     const sealed: Seen = { nonce: hex(header.subarray(OFF_FILE_NONCE, OFF_FILE_NONCE + 32)), digest: hex(parseTrailer(tail.bytes())), size };
@@ -350,7 +350,7 @@ export async function encryptFile(input: Input, p: Planned, opt: WriteOptions, r
 }
 
 /** The last `n` bytes of what went through it. */
-class Tail {
+class LastBytes {
   private buf = new Uint8Array(0);
   constructor(private readonly n: number) {}
   push(b: Uint8Array): void {
@@ -367,4 +367,3 @@ class Tail {
   }
 }
 
-export { PlanError };

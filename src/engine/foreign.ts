@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EnvelopeError } from '../format/status.js';
 import { AtomicOutput } from '../fsops/atomic.js';
-import { ioError, type InputFile } from '../fsops/input.js';
+import { ioError } from '../fsops/errors.js';
+import type { InputFile } from '../fsops/input.js';
 import type { Planned } from '../fsops/plan.js';
 import { checkToolPassword, notFoundHint, protectArgs, toolErrorHint, unprotectArgs, VIA, type ToolName } from '../foreign/ibm-cli.js';
 import type { Found } from '../foreign/locate.js';
@@ -27,7 +28,7 @@ import { settleToolOutput } from '../foreign/output-check.js';
 import { runTool, type ToolResult, type ToolTiming } from '../foreign/run-tool.js';
 import { checkInterrupted, Interrupted, type RunContext } from './context.js';
 import { hashFile } from './file-hash.js';
-import { checksumRefusal, open, outputDir, precheck, removeSource, sharedFolder, writeFailure, type Input, type WriteOptions } from './files.js';
+import { checksumRefusal, open, outputDir, precheck, removeSource, sharedFolder, writeFailure, type InputPath, type WriteOptions } from './files.js';
 import { failure, type FileResult } from './results.js';
 
 /** How a run uses IBM's tool (set up once per run by the command line). */
@@ -195,7 +196,7 @@ export async function decryptForeign(name: string, src: InputFile, p: Planned, o
 }
 
 /** `encrypt --format ibm` of one file with IBM's asprotect (`f.tool`), into aenv's atomic output. */
-export async function protectFile(input: Input, p: Planned, opt: WriteOptions, f: ForeignTool & { tool: Found }, run: RunContext): Promise<FileResult> {
+export async function protectFile(input: InputPath, p: Planned, opt: WriteOptions, f: ForeignTool & { tool: Found }, run: RunContext): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   const early = precheck(name, p, opt, run);
   if (early) return early;

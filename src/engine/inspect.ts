@@ -11,7 +11,8 @@ import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
 import { InputFile } from '../fsops/input.js';
 import type { Location } from '../foreign/locate.js';
-import { describeIoError, type Status } from './results.js';
+import { describeIoError } from './results.js';
+import type { Status } from './statuses.js';
 
 export interface InspectResult {
   path: string;

@@ -1,24 +1,14 @@
-// What a file ends with (shared/CLI.md "Results"): the decoder's verdicts (format/status.ts)
-// plus what the command line adds (exists, skipped, io-error, tool-error, and missing: a file a
-// batch manifest or a checksum list names that is not there), and how a failure
-// becomes a status with a one-line detail: envelope verdicts keep theirs, a refused replace is
-// `exists`, anything from the file system is `io-error`.
+// The row of one file (shared/CLI.md "Results"), and how a failure becomes a status with a
+// one-line detail: envelope verdicts keep theirs, a refused replace is `exists`, a spent
+// --kdf-budget `unsupported`, anything from the file system `io-error` (the statuses and their
+// hints: engine/statuses.ts).
 
 import { KdfBudgetError } from '../crypto/keys.js';
-import { EnvelopeError, type EnvelopeStatus } from '../format/status.js';
+import { EnvelopeError } from '../format/status.js';
 import { ExistsError } from '../fsops/atomic.js';
-import { PlanError } from '../fsops/plan.js';
+import { PlanError } from '../fsops/errors.js';
 import { Interrupted } from './context.js';
-
-export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing';
-
-export const STATUSES: readonly Status[] = [
-  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing',
-];
-
-export function isFailure(s: Status): boolean {
-  return s !== 'ok' && s !== 'skipped';
-}
+import { IO_HINTS, ROW_HINTS, type Status } from './statuses.js';
 
 /** The account of one file, as reported in human lines and JSON. */
 export interface FileResult {
@@ -70,13 +60,6 @@ const IO_TEXT: Record<string, string> = {
 /** aenv's own codes (fsops): their messages are the detail as they are. */
 const OWN_CODES = new Set(['ESHRANK', 'ECHANGED', 'EREPLACED', 'ENOTREG', 'ETAMPERED']);
 
-const HINTS: Record<string, string> = {
-  ETAMPERED: 'someone else changed the output folder while aenv worked; check who can write there (see "Shared folders" in the README) and run again',
-  EREPLACED: 'the file was swapped while aenv worked; check who can write to its folder and run again',
-  ECHANGED: 'the file was being written by something else; run again once it is complete',
-  ENOTREG: 'aenv reads regular files only',
-};
-
 export function describeIoError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string') {
@@ -99,10 +82,10 @@ export function failure(path: string, output: string | undefined, e: unknown): F
   }
   if (e instanceof ExistsError) return { ...base, status: 'exists', detail: 'output already exists' };
   if (e instanceof KdfBudgetError) {
-    return { ...base, status: 'unsupported', detail: e.message, hint: 'its key needs a new key derivation, and the run already spent its --kdf-budget on them; raise --kdf-budget if these envelopes are expected (each batch sealed in one run needs one per password), else check where they come from' };
+    return { ...base, status: 'unsupported', detail: e.message, hint: ROW_HINTS.kdfBudget };
   }
   if (e instanceof PlanError) return { ...base, status: 'io-error', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   const code = (e as NodeJS.ErrnoException)?.code;
-  const hint = code ? HINTS[code] : undefined;
+  const hint = code ? IO_HINTS[code] : undefined;
   return { ...base, status: 'io-error', detail: describeIoError(e), ...(hint ? { hint } : {}) };
 }

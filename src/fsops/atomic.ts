@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { OutputDir } from './dirs.js';
-import { tampered } from './dirs.js';
+import { tampered } from './errors.js';
 import { after } from './iovec.js';
 import { lstatOrNull } from './stat.js';
 

@@ -8,8 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ioError } from './input.js';
-import { PlanError } from './plan.js';
+import { PlanError, tampered } from './errors.js';
 
 interface Step {
   path: string;
@@ -99,10 +98,6 @@ export class OutputDir {
 
 function step(p: string, st: fs.Stats): Step & { mode: number } {
   return { path: p, dev: st.dev, ino: st.ino, mode: st.mode };
-}
-
-export function tampered(what: string): NodeJS.ErrnoException {
-  return ioError('ETAMPERED', `${what}; nothing was committed`);
 }
 
 /** Flushes a folder's entries (a link, rename or unlink in it is durable after this). */

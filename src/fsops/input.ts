@@ -6,6 +6,7 @@
 // --remove-source delete it only while its name still points to it.
 
 import * as fs from 'node:fs';
+import { ioError } from './errors.js';
 import { after } from './iovec.js';
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
@@ -20,11 +21,6 @@ interface Snapshot extends FileId {
   size: number;
   mtimeMs: number;
   ctimeMs: number;
-}
-
-/** An error with a code that results.ts turns into a one-line io-error detail. */
-export function ioError(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), { code });
 }
 
 function snapshot(st: fs.Stats): Snapshot {

@@ -5,7 +5,8 @@
 // commit).
 
 import * as path from 'node:path';
-import type { Found } from './walk.js';
+import { PlanError } from './errors.js';
+import type { FoundFile } from './walk.js';
 
 export type Direction = 'decrypt' | 'encrypt';
 
@@ -22,13 +23,6 @@ export interface Planned {
   baseId: { dev: number; ino: number } | null;
 }
 
-export class PlanError extends Error {
-  /** What the user can do about it (the report's hint line). */
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-  }
-}
-
 const RENAME = 'rename the envelope so that a usable file name comes before the extension';
 
 export function outputName(name: string, direction: Direction, extension: string): string {
@@ -39,7 +33,7 @@ export function outputName(name: string, direction: Direction, extension: string
   return out;
 }
 
-export function planOutput(f: Found, direction: Direction, extension: string, outDir: string | null, outDirId: { dev: number; ino: number } | null = null): Planned {
+export function planOutput(f: FoundFile, direction: Direction, extension: string, outDir: string | null, outDirId: { dev: number; ino: number } | null = null): Planned {
   const name = outputName(path.basename(f.rel), direction, extension);
   let base: string;
   let relDir: string;

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { isTempName } from './atomic.js';
 import { dropBadNames } from './names.js';
 
-export interface Found {
+export interface FoundFile {
   /** The file as a path usable to open it. */
   path: string;
   /** The PATH argument's folder when it was a folder, else null (a PATH file). */
@@ -48,7 +48,7 @@ export interface WalkProblem {
 /** What the walk yields, in order: a folder PATH before its files, files, and problems where they occur. */
 export type WalkItem =
   | { kind: 'root'; root: string; realRoot: string }
-  | { kind: 'file'; file: Found }
+  | { kind: 'file'; file: FoundFile }
   | { kind: 'problem'; problem: WalkProblem };
 
 export interface WalkOptions {

@@ -1,4 +1,4 @@
-// Running many files: up to `jobs` at once (keys shared through the run's key cache), pulled from
+// The lanes of a run: up to `jobs` files at once (keys shared through the run's key cache), pulled from
 // a stream of inputs (the walk is an async generator, so a tree of any size is never held as a
 // list) through a bounded lookahead, results delivered in input order so the human report reads
 // like the file list, and no new file started once the run is interrupted. Memory is bounded:

@@ -9,14 +9,14 @@
 //   pass looks for inputs with their outputs' names. For encrypt, only a PATH file named with the
 //   extension can be an output (the walk takes no such file), so only those are looked for.
 //   A --files-from list on standard input cannot be read twice; its entries are checked as they
-//   come instead (commands.ts).
+//   come instead (engine/run.ts).
 
 import * as path from 'node:path';
-import { PlanError } from '../fsops/plan.js';
-import type { Found } from '../fsops/walk.js';
-import { UsageError } from './errors.js';
+import { PlanError } from '../fsops/errors.js';
+import type { FoundFile } from '../fsops/walk.js';
+import { UsageError } from './job.js';
 import { filesOf, Inputs, type InputSpec } from './inputs.js';
-import { showPath } from './text.js';
+import { showPath } from './show.js';
 
 /** Files and bytes of the run (its --shard part), for the progress display's total. */
 export async function precount(spec: InputSpec): Promise<{ files: number; bytes: number }> {
@@ -33,9 +33,9 @@ export async function precount(spec: InputSpec): Promise<{ files: number; bytes:
 const HINT = 'decrypt them in two runs, or use -o DIR so that no output lands on an input';
 
 /** Throws a UsageError when the output of one input (`output(f)`, may throw PlanError) is another input of the run. */
-export async function refuseOutputsThatAreInputs(spec: InputSpec, output: (f: Found) => string): Promise<void> {
+export async function refuseOutputsThatAreInputs(spec: InputSpec, output: (f: FoundFile) => string): Promise<void> {
   const ext = spec.extension;
-  const planned = (f: Found): string | null => {
+  const planned = (f: FoundFile): string | null => {
     try {
       return output(f);
     } catch (e) {

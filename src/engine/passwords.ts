@@ -1,25 +1,15 @@
 // Where the password comes from (shared/CLI.md "Password"), in this order: --password-file
-// (its first line, without the line ending), ASPERA_SCP_FILEPASS, then a prompt without echo
-// when standard input is a terminal; or, for decrypt and verify, a whole list of them
-// (--password-list), which combines with no other source. Never from a flag's value; never
-// printed or logged: reports name a list's passwords by their line numbers only.
+// (its first line, without the line ending), ASPERA_SCP_FILEPASS, then the command line's prompt
+// without echo when standard input is a terminal and not the run's data; or, for decrypt and
+// verify, a whole list of them (--password-list), which combines with no other source. Never
+// from a flag's value; never printed or logged: reports name a list's passwords by their line
+// numbers only. A password AENV/1 cannot use is a usage error.
 
 import { promises as fsp, readFileSync } from 'node:fs';
-import { passwordBytes, passwordFromBytes, PasswordError } from '../crypto/keys.js';
-import { Interrupted } from '../engine/context.js';
-import { UsageError } from './errors.js';
-
-export const PASSWORD_ENV = 'ASPERA_SCP_FILEPASS';
-
-export interface PasswordSources {
-  passwordFile?: string | undefined;
-  /** Prompt when no other source and stdin is a terminal. */
-  prompt: boolean;
-  /** Ask twice (encrypt). */
-  confirm: boolean;
-  /** Whether standard input is free for a prompt (not the data of `-`). */
-  stdinFree: boolean;
-}
+import type { Backend } from '../crypto/backend.js';
+import { KeyCache, passwordBytes, passwordFromBytes, PasswordError } from '../crypto/keys.js';
+import { PASSWORD_ENV } from '../foreign/ibm-cli.js';
+import { UsageError, type Job, type PasswordSource } from './job.js';
 
 /** The passwords of a run: one, or a list's (then with the list's line number of each). */
 export interface Passwords {
@@ -28,6 +18,45 @@ export interface Passwords {
   /** As given (IBM's tool gets them unchanged). */
   texts: string[];
   lines: number[] | null;
+}
+
+/** Whether the run will have a password (or fail trying): a list, a file, the variable, or a prompt it requires. */
+export function hasPasswordSource(src: PasswordSource): boolean {
+  return src.list !== undefined || src.file !== undefined || process.env[PASSWORD_ENV] !== undefined || src.prompt === 'required';
+}
+
+/**
+ * The run's passwords, or null when there is none and the command needs none (verify without a
+ * password checks what it can). `stdinIsData`: standard input carries the data or the list, so
+ * no prompt may read it.
+ */
+export async function passwordsFor(src: PasswordSource, job: Pick<Job, 'command' | 'inputs'>, stdinIsData: boolean): Promise<Passwords | null> {
+  try {
+    if (src.list !== undefined) {
+      const clash = src.file !== undefined ? '--password-file' : process.env[PASSWORD_ENV] !== undefined ? PASSWORD_ENV : src.prompt === 'required' ? '--password-prompt' : null;
+      if (clash) {
+        throw new UsageError(`--password-list combines with no other password source, and ${clash} is given too`,
+          clash === PASSWORD_ENV ? `unset ${PASSWORD_ENV} for this run, or put its password into the list` : `drop ${clash}, or put its password into the list`);
+      }
+      return await readPasswordList(src.list);
+    }
+    const pw = await onePassword(src, stdinIsData);
+    if (pw !== null) return { bytes: [passwordBytes(pw)], texts: [pw], lines: null };
+    if (src.prompt === 'required') throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
+    if (job.command === 'verify') return null;
+    if (job.inputs.kind === 'stream') {
+      throw new UsageError(`${job.command} - needs a password`, 'standard input carries the data: use --password-file FILE or ASPERA_SCP_FILEPASS');
+    }
+    throw new UsageError(`${job.command} needs a password`, 'use --password-file FILE or set ASPERA_SCP_FILEPASS (or run on a terminal to be asked)');
+  } catch (e) {
+    if (e instanceof PasswordError) throw new UsageError(e.message, 'check the password source');
+    throw e;
+  }
+}
+
+/** The run's key cache for `pws`, within `budgetSeconds` of key derivations. */
+export function keyCacheFor(backend: Backend, pws: Passwords, budgetSeconds = Infinity): KeyCache {
+  return new KeyCache(backend, pws.bytes, budgetSeconds * 1000);
 }
 
 /**
@@ -78,23 +107,24 @@ export function firstLine(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
-export async function getPassword(src: PasswordSources): Promise<string | null> {
-  if (src.passwordFile !== undefined) {
+/** The one password of the usual sources, or null. */
+async function onePassword(src: PasswordSource, stdinIsData: boolean): Promise<string | null> {
+  if (src.file !== undefined) {
     let bytes: Uint8Array;
     try {
-      bytes = await fsp.readFile(src.passwordFile);
+      bytes = await fsp.readFile(src.file);
     } catch (e) {
-      throw new UsageError(`cannot read the password file ${src.passwordFile} (${(e as NodeJS.ErrnoException).code ?? e})`,
+      throw new UsageError(`cannot read the password file ${src.file} (${(e as NodeJS.ErrnoException).code ?? e})`,
         'check the path given to --password-file');
     }
-    return check(passwordFromBytes(firstLine(bytes)), `the password file ${src.passwordFile}`);
+    return check(passwordFromBytes(firstLine(bytes)), `the password file ${src.file}`);
   }
   const env = process.env[PASSWORD_ENV];
   if (env !== undefined) return check(envPassword(env), PASSWORD_ENV);
-  if (src.prompt && src.stdinFree && process.stdin.isTTY) {
-    const pw = lenient(await ask('Password: '), 'the prompt');
+  if (src.prompt !== 'never' && !stdinIsData && src.ask) {
+    const pw = lenient(await src.ask('Password: '), 'the prompt');
     if (src.confirm) {
-      const again = await ask('Password again: ');
+      const again = await src.ask('Password again: ');
       if (again !== pw) throw new UsageError('the two passwords differ', 'run again and type the same password twice');
     }
     return check(pw, 'the prompt');
@@ -138,31 +168,7 @@ function lenient(pw: string, where: string): string {
   return pw;
 }
 
-/**
- * One line from the terminal without echo. `terminal: true` always: `read` otherwise decides by
- * the output stream, and with standard error redirected (2>log) it left the terminal in cooked
- * mode, so the terminal itself echoed the password. The prompt goes to whichever of standard
- * error and standard output is a terminal. Ctrl-C at the prompt is an interruption (exit 130).
- */
-async function ask(prompt: string): Promise<string> {
-  const output = process.stderr.isTTY || !process.stdout.isTTY ? process.stderr : process.stdout;
-  try {
-    const { read } = await import('read'); // only when a prompt is shown
-    const line = String(await read({ prompt, silent: true, replace: '', terminal: true, input: process.stdin, output }));
-    output.write('\n'); // the Enter was not echoed either
-    return line;
-  } catch (e) {
-    if ((e as Error)?.message === 'canceled') {
-      output.write('\n');
-      throw new Interrupted();
-    }
-    throw e;
-  }
-}
-
 function check(pw: string, where: string): string {
   if (pw.length === 0) throw new UsageError(`the password from ${where} is empty`, 'AENV/1 passwords are never empty');
   return pw;
 }
-
-export { PasswordError, UsageError };

@@ -11,10 +11,11 @@ import { readFilesFrom, type FilesFromItem } from '../batch/files-from.js';
 import { isManifestName, manifestName } from '../batch/manifest.js';
 import { toSlashPath } from '../batch/relpath.js';
 import { inShard, shardKey, type Shard } from '../batch/shard.js';
-import type { FileResult } from '../engine/results.js';
-import { Walker, type Found, type WalkProblem } from '../fsops/walk.js';
-import { UsageError } from './errors.js';
-import { showPath } from './text.js';
+import type { FileResult } from './results.js';
+import { Walker, type FoundFile, type WalkProblem } from '../fsops/walk.js';
+import { UsageError } from './job.js';
+import { showPath } from './show.js';
+import { ROW_HINTS } from './statuses.js';
 
 export interface InputSpec {
   command: 'decrypt' | 'verify' | 'encrypt';
@@ -31,9 +32,9 @@ export interface InputSpec {
   skip: () => { dev: number; ino: number; real: string } | null;
 }
 
-export type Input =
+export type InputItem =
   /** A file to work on; `manifest`: the batch manifest at the root of a folder PATH (verify only). */
-  | { kind: 'file'; file: Found; manifest?: boolean }
+  | { kind: 'file'; file: FoundFile; manifest?: boolean }
   /** A row that is reported as it is: a problem of the walk or of the list, a manifest below a root. */
   | { kind: 'row'; result: FileResult };
 
@@ -42,10 +43,8 @@ export interface InputHooks {
   root?(root: string, realRoot: string): Promise<void>;
 }
 
-const WALK_HINT = 'check that the PATH exists and is readable (permissions, a mount that went away)';
-
 /** The key of `f` for --shard: its path below the walked folder, or the PATH as given. */
-export function shardKeyOf(f: Found): string {
+export function shardKeyOf(f: FoundFile): string {
   return f.root === null ? shardKey(f.path, path.sep) : toSlashPath(f.rel, path.sep);
 }
 
@@ -73,7 +72,7 @@ export class Inputs {
     return false;
   }
 
-  async *stream(hooks: InputHooks = {}): AsyncGenerator<Input> {
+  async *stream(hooks: InputHooks = {}): AsyncGenerator<InputItem> {
     const walker = new Walker({ accept: this.spec.accept, followSymlinks: this.spec.followSymlinks, skip: this.spec.skip });
     await walker.reserve(this.spec.paths);
     for (const p of this.spec.paths) yield* this.one(walker, p, hooks);
@@ -89,7 +88,7 @@ export class Inputs {
     }
   }
 
-  private async *one(walker: Walker, p: string, hooks: InputHooks, listed = false): AsyncGenerator<Input> {
+  private async *one(walker: Walker, p: string, hooks: InputHooks, listed = false): AsyncGenerator<InputItem> {
     const mname = manifestName(this.spec.extension);
     let root: string | null = null;
     for await (const it of listed ? walker.listed(p) : walker.path(p)) {
@@ -101,7 +100,7 @@ export class Inputs {
       if (it.kind === 'problem') {
         if (this.spec.shard && !inShard(problemKey(it.problem, root), this.spec.shard)) continue;
         this.problems++;
-        yield { kind: 'row', result: { path: it.problem.path, status: 'io-error', bytes: 0, detail: it.problem.message, hint: WALK_HINT } };
+        yield { kind: 'row', result: { path: it.problem.path, status: 'io-error', bytes: 0, detail: it.problem.message, hint: ROW_HINTS.walk } };
         continue;
       }
       const f = it.file;
@@ -160,7 +159,7 @@ async function* listItems(list: { file: string; nul: boolean }): AsyncGenerator<
  * (prepass.ts). Problems are left to the run itself (with `problems`, each is a null). A list on
  * standard input is not read.
  */
-export async function* filesOf(spec: InputSpec, accept: (name: string) => boolean, problems = false): AsyncGenerator<Found | null> {
+export async function* filesOf(spec: InputSpec, accept: (name: string) => boolean, problems = false): AsyncGenerator<FoundFile | null> {
   const walker = new Walker({ accept, followSymlinks: spec.followSymlinks, skip: spec.skip });
   const paths = async function* (): AsyncGenerator<[string, boolean]> {
     for (const p of spec.paths) yield [p, false];

@@ -3,19 +3,23 @@
 // every file of that folder then gets its batch kind as it is reported (src/batch/manifest-check.ts),
 // except the renamed and duplicate ones, whose rows are held until every file was seen; the
 // entries no file accounts for come last as `missing` rows. Without a password a manifest can
-// only be said to be there. The run fails (exit 1) when the batch does not match.
+// only be said to be there. The run fails (exit 1) when the batch does not match; with
+// --manifest, a folder PATH without one fails the run before any work.
 
-import { lstatSync } from 'node:fs';
+import { lstatSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ManifestCheck, BATCH_KINDS, type BatchKind, type BatchRow } from '../batch/manifest-check.js';
-import { ManifestError, manifestName } from '../batch/manifest.js';
-import { toSlashPath } from '../batch/relpath.js';
-import { inShard, type Shard } from '../batch/shard.js';
-import type { RunContext } from '../engine/context.js';
-import { readManifest } from '../engine/manifest-file.js';
-import { failure, type FileResult } from '../engine/results.js';
-import type { Found } from '../fsops/walk.js';
-import { showPath } from './text.js';
+import { ManifestCheck, BATCH_KINDS, type BatchKind, type BatchRow } from '../../batch/manifest-check.js';
+import { ManifestError, manifestName } from '../../batch/manifest.js';
+import { toSlashPath } from '../../batch/relpath.js';
+import { inShard } from '../../batch/shard.js';
+import type { FoundFile } from '../../fsops/walk.js';
+import type { InputItem } from '../inputs.js';
+import { UsageError } from '../job.js';
+import { readManifest } from '../manifest-file.js';
+import { hasPasswordSource } from '../passwords.js';
+import { failure, type FileResult } from '../results.js';
+import { showPath } from '../show.js';
+import type { Check, CheckModule, CheckSetup, FilesJob, Refusal, SummaryPart } from './check.js';
 
 type ManifestState = 'ok' | 'invalid' | 'needs-password' | 'absent';
 
@@ -31,63 +35,83 @@ interface Root {
   held: Map<string, FileResult>;
 }
 
-export interface BatchOptions {
-  run: RunContext;
-  /** The run has keys (decrypt, keyed verify). */
-  keyed: boolean;
-  extension: string;
-  shard?: Shard | undefined;
-  /** --files-from: the selection is the user's, so no entry is missing. */
-  filesFrom: boolean;
-  /** --manifest: a folder PATH without one fails. */
-  required: boolean;
-  /** Prints a line on standard error (the reporter's, so the progress display stays clean). */
-  note: (line: string) => void;
-}
-
 const ORDER: readonly ManifestState[] = ['ok', 'needs-password', 'absent', 'invalid'];
 
-export class BatchRun {
+/** Whether `root` (a folder PATH) holds a manifest at its root. */
+function present(root: string, extension: string): boolean {
+  return lstatSync(path.join(root, manifestName(extension)), { throwIfNoEntry: false }) !== undefined;
+}
+
+export const treeManifest: CheckModule = {
+  applies: (job) => job.command !== 'encrypt',
+
+  /** --manifest: folder PATHs, each with a manifest at its root (and, for verify, a password to open it). */
+  async preflight(job: FilesJob): Promise<Refusal | null> {
+    if (!job.manifest) return null;
+    const { paths, filesFrom, extension } = job.inputs;
+    if (job.command === 'verify' && !hasPasswordSource(job.password)) {
+      throw new UsageError('--manifest needs the password: the manifest is sealed, its contents are private and authenticated', 'give --password-file FILE or ASPERA_SCP_FILEPASS (or --password-prompt)');
+    }
+    const dirs: string[] = [];
+    for (const p of paths) if ((await fsp.stat(p).catch(() => null))?.isDirectory()) dirs.push(p);
+    if (dirs.length === 0 || filesFrom !== undefined) {
+      throw new UsageError('--manifest needs a folder PATH (the batch manifest sits at its root), and no --files-from', 'e.g. aenv verify outgoing --manifest --password-file pw.txt');
+    }
+    const lacking = dirs.filter((d) => !present(d, extension));
+    if (lacking.length === 0) return null;
+    return {
+      notes: [
+        { level: 'error', text: `--manifest: no batch manifest (${manifestName(extension)}) at the root of ${lacking.map(showPath).join(', ')}` },
+        { level: 'hint', text: 'the batch cannot be checked without it; if the tree never had one, run without --manifest (each envelope is still checked on its own)' },
+      ],
+      fields: { batch: { manifest: 'absent', matches: false } },
+    };
+  },
+
+  start: async (setup) => new TreeManifest(setup),
+};
+
+class TreeManifest implements Check {
   private readonly roots = new Map<string, Root>();
 
-  constructor(private readonly o: BatchOptions) {}
-
-  /** Whether `root` (a folder PATH) holds a manifest at its root. */
-  static present(root: string, extension: string): boolean {
-    return lstatSync(path.join(root, manifestName(extension)), { throwIfNoEntry: false }) !== undefined;
-  }
+  constructor(private readonly o: CheckSetup) {}
 
   /** A folder PATH begins: its manifest is looked for and opened. */
-  async root(root: string): Promise<void> {
-    const file = path.join(root, manifestName(this.o.extension));
+  async begin(root: string): Promise<void> {
+    const { extension, shard, filesFrom } = this.o.inputs;
+    const file = path.join(root, manifestName(extension));
     const r: Root = { root, file, state: 'ok', entries: 0, held: new Map() };
-    if (!BatchRun.present(root, this.o.extension)) {
-      if (!this.o.required) return;
+    if (!present(root, extension)) {
+      if (!this.o.job.manifest) return;
       r.state = 'absent';
-      r.error = `no batch manifest (${manifestName(this.o.extension)}) at the root of ${showPath(root)}, and --manifest requires one`;
+      r.error = `no batch manifest (${manifestName(extension)}) at the root of ${showPath(root)}, and --manifest requires one`;
     } else if (!this.o.keyed) {
       r.state = 'needs-password';
     } else {
       try {
-        const opened = await readManifest(file, this.o.run);
-        const shard = this.o.shard;
-        const inScope = this.o.filesFrom ? () => false : shard ? (p: string) => inShard(p, shard) : undefined;
+        const opened = await readManifest(file, this.o.ctx);
+        const inScope = filesFrom !== undefined ? () => false : shard ? (p: string) => inShard(p, shard) : undefined;
         r.check = new ManifestCheck(opened.manifest, inScope ? { inScope } : {});
         r.entries = opened.manifest.entries.length;
-        if (opened.warning) this.o.note(`aenv: warning: ${showPath(file)}: ${opened.warning}`);
+        if (opened.warning) this.o.note({ level: 'warning', text: `${showPath(file)}: ${opened.warning}` });
       } catch (e) {
         r.state = 'invalid';
         const f = e instanceof ManifestError ? null : failure(file, undefined, e); // rethrows an interruption
         r.error = f ? `${f.status}: ${f.detail}` : (e as ManifestError).message;
-        this.o.note(`aenv: error: ${showPath(file)}: the batch manifest cannot be used: ${r.error}`);
-        this.o.note(`aenv: hint: ${e instanceof ManifestError ? e.hint : 'the envelopes are still checked one by one; fetch the manifest again, or check that this is the batch\'s password'}`);
+        this.o.note({ level: 'error', text: `${showPath(file)}: the batch manifest cannot be used: ${r.error}` });
+        this.o.note({ level: 'hint', text: e instanceof ManifestError ? e.hint : 'the envelopes are still checked one by one; fetch the manifest again, or check that this is the batch\'s password' });
       }
     }
     this.roots.set(root, r);
   }
 
-  /** The row of a file of the tree with its batch kind; null when the kind is known only at the end (the row is held). */
-  annotate(f: Found, r: FileResult): FileResult | null {
+  /** The row with its batch kind; null when the kind is known only at the end (the row is held). */
+  row(r: FileResult, item: InputItem): FileResult | null {
+    if (item.kind === 'file') return item.manifest ? r : this.annotate(item.file, r);
+    return this.annotateProblem(r);
+  }
+
+  private annotate(f: FoundFile, r: FileResult): FileResult | null {
     const root = f.root === null || f.listed ? undefined : this.roots.get(f.root);
     if (!root?.check) return r;
     const rel = toSlashPath(f.rel, path.sep);
@@ -104,7 +128,7 @@ export class BatchRun {
    * A problem of the walk (io-error) below a folder with a manifest: the file is there but cannot be
    * read, so it is unchecked (and its entry not missing).
    */
-  annotateProblem(r: FileResult): FileResult {
+  private annotateProblem(r: FileResult): FileResult {
     if (r.status !== 'io-error') return r;
     for (const root of this.roots.values()) {
       const rel = path.relative(root.root, r.path);
@@ -115,36 +139,34 @@ export class BatchRun {
   }
 
   /** The rows decided at the end: held files (renamed, duplicate), then the missing entries. */
-  finish(): FileResult[] {
-    const out: FileResult[] = [];
+  async finish(): Promise<void> {
     for (const root of this.roots.values()) {
       if (!root.check) continue;
       for (const row of root.check.finish()) {
         const held = root.held.get(row.path);
-        if (held) out.push(withKind(held, row));
+        if (held) this.o.emit(withKind(held, row));
         else {
-          out.push({
+          this.o.emit({
             path: path.join(root.root, ...row.path.split('/')), status: 'missing', bytes: 0, detail: row.detail, batch: { kind: 'missing' },
           });
         }
       }
       root.held.clear();
     }
-    return out;
   }
 
   /** The tree does not match (or could not be checked against) a manifest it has or must have. */
-  get mismatch(): boolean {
+  private get mismatch(): boolean {
     for (const r of this.roots.values()) {
       if (r.state === 'invalid' || r.state === 'absent' || (r.check && !r.check.matches)) return true;
     }
     return false;
   }
 
-  /** The JSON summary's "batch", or null when no folder PATH has a manifest. */
-  summary(): Record<string, unknown> | null {
+  /** The JSON summary's "batch" (when a folder PATH has a manifest), lines under the table, and whether the tree matches. */
+  summary(): SummaryPart {
     const roots = [...this.roots.values()];
-    if (roots.length === 0) return null;
+    if (roots.length === 0) return {};
     const counts = Object.fromEntries(BATCH_KINDS.map((k) => [k, 0])) as Record<BatchKind, number>;
     for (const r of roots) {
       if (!r.check) continue;
@@ -154,15 +176,15 @@ export class BatchRun {
     const errors = roots.filter((r) => r.error).map((r) => `${r.file}: ${r.error}`);
     const entries = roots.reduce((n, r) => n + r.entries, 0);
     const checked = roots.some((r) => r.check);
-    return {
+    const batch = {
       manifest: worst, manifests: roots.filter((r) => r.state !== 'absent').length,
       ...(checked ? { entries, matches: !this.mismatch, ...counts } : worst === 'needs-password' ? {} : { matches: false }),
       ...(errors.length ? { error: errors.join('; ') } : {}),
     };
+    return { fields: { batch }, lines: this.lines(), mismatch: this.mismatch };
   }
 
-  /** Lines under the people's summary table. */
-  lines(): string[] {
+  private lines(): string[] {
     const out: string[] = [];
     for (const r of this.roots.values()) {
       const where = this.roots.size > 1 ? ` (${showPath(r.root)})` : '';

@@ -1,0 +1,36 @@
+// What `aenv report` shows people: the merged summary by status, the failed rows and the rows
+// that do not match their batch, then what is wrong with the set of reports.
+
+import type { MergedReport } from '../engine/reports.js';
+import { showPath } from '../engine/show.js';
+import { STATUSES, type Status } from '../engine/statuses.js';
+import { bytesText } from './text.js';
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+function minutes(s: number): string {
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function reportText(m: MergedReport, problems: readonly string[]): string {
+  const s = m.summary;
+  const files = s.ok + s.failed + s.skipped;
+  const lines = [`report: ${num(s.reports)} report${s.reports === 1 ? '' : 's'}${s.shards ? ` (${num(s.shards)} parts)` : ''}, ${num(files)} file${files === 1 ? '' : 's'}, ${bytesText(s.bytes)}, `
+    + `longest run ${minutes(s.seconds)} (all runs: ${minutes(s.seconds_sum)})${s.verify ? `, verify ${s.verify}` : ''}`];
+  const known = new Set<string>(STATUSES);
+  const order = [...STATUSES.filter((k) => s.by_status[k] !== undefined), ...Object.keys(s.by_status).filter((k) => !known.has(k))];
+  const width = Math.max(8, ...order.map((k) => num(s.by_status[k] ?? 0).length));
+  for (const k of order) lines.push(`  ${k.padEnd(15)}${num(s.by_status[k as Status] ?? 0).padStart(width)}`);
+  lines.push(s.failed ? `  ${num(s.failed)} failed` : '  no file failed');
+  for (const f of m.failedRows) lines.push(`${f.row.status.padEnd(14)} ${showPath(f.row.path)}: ${typeof f.row.detail === 'string' ? f.row.detail : ''}`);
+  for (const u of m.unmatchedRows) {
+    const r = u.row;
+    const why = typeof r['batch'] === 'string' && r['batch'] !== 'ok' ? `batch: ${r['batch']}${typeof r['batch_detail'] === 'string' ? `: ${r['batch_detail']}` : ''}` : 'not in the checksum list';
+    lines.push(`${r.status.padEnd(14)} ${showPath(r.path)}: ${why}`);
+  }
+  for (const p of problems) lines.push(p);
+  lines.push(m.failed ? 'report: the runs did not all succeed, or the set of reports is incomplete' : 'report: every run succeeded and the set of reports is complete');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,170 @@
+// What people and scripts see of a run (shared/CLI.md "Results"): with --json one JSON object
+// per file and a summary line; otherwise a readable line per file (with a hint on failures), a
+// progress display on a terminal's standard error, and a summary table by status. A row checked
+// against a batch manifest or a checksum list says so (`batch`, `batch_detail`, `checksum`).
+// A stream (`decrypt -`, `encrypt -`) writes its data on standard output, so its one row goes to
+// standard error, and only when something is to be said.
+
+import type { Writable } from 'node:stream';
+import type { Note, RunView, Summary, Totals } from '../engine/job.js';
+import type { FileResult } from '../engine/results.js';
+import { showPath } from '../engine/show.js';
+import { HINTS, isFailure, sharedFolderWarning, STREAM_HINTS, type Status } from '../engine/statuses.js';
+import { Progress } from './progress.js';
+import { bytesText, rateText } from './text.js';
+
+export interface ViewOptions {
+  json: boolean;
+  quiet: boolean;
+  /** Where file lines go. */
+  out: Writable;
+  err: Writable;
+  /** Colours on `out` and on `err` (each only when that stream is a terminal, never with NO_COLOR). */
+  color: { out: boolean; err: boolean };
+  /** A progress display (on a terminal, not --quiet, not --no-progress). */
+  progress: boolean;
+}
+
+/** The colour of each status's tag on a terminal. */
+const COLORS: Partial<Record<Status, string>> = {
+  ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
+  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m',
+};
+
+export function colorWanted(stream: { isTTY?: boolean }): boolean {
+  const nc = process.env['NO_COLOR'];
+  return Boolean(stream.isTTY) && (nc === undefined || nc === '') && process.env['TERM'] !== 'dumb';
+}
+
+/** A run over files and folders. */
+export class TerminalView implements RunView {
+  private bar: Progress | null = null;
+
+  constructor(private readonly o: ViewOptions) {}
+
+  get wantsTotals(): boolean {
+    return this.o.progress;
+  }
+
+  start(verb: string, totals: Totals | null): void {
+    if (!this.o.progress) return;
+    this.bar = new Progress(this.o.err, verb);
+    this.bar.start(totals?.files ?? -1, totals?.bytes ?? 0);
+  }
+
+  progress(bytes: number, quiet: boolean): void {
+    this.bar?.add(bytes, quiet);
+  }
+
+  row(r: FileResult): void {
+    this.bar?.fileDone();
+    if (this.o.json) {
+      this.bar?.clear();
+      const row: Record<string, unknown> = { path: r.path };
+      if (r.output !== undefined) row['output'] = r.output;
+      Object.assign(row, { status: r.status, bytes: r.bytes, detail: r.detail });
+      if (r.via !== undefined) row['via'] = r.via; // opened or sealed by IBM's tool (engine/foreign.ts)
+      if (r.tool) Object.assign(row, { tool_exit: r.tool.exit, tool_signal: r.tool.signal, tool_outcome: r.tool.outcome });
+      if (r.chunk !== undefined) Object.assign(row, { chunk: r.chunk, offset: r.offset });
+      if (r.password !== undefined) row['password'] = r.password;
+      if (r.batch) {
+        row['batch'] = r.batch.kind;
+        if (r.batch.kind !== 'ok' && r.batch.detail) row['batch_detail'] = r.batch.detail;
+      }
+      if (r.checksum) row['checksum'] = r.checksum.kind;
+      const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
+      if (warnings.length) row['warning'] = warnings.join('; ');
+      this.o.out.write(JSON.stringify(row) + '\n');
+      this.bar?.draw();
+      return;
+    }
+    if (r.sharedFolder) {
+      this.bar?.clear();
+      this.o.err.write(`aenv: warning: ${sharedFolderWarning(r.sharedFolder)}\n`);
+    }
+    const batchLine = r.batch && r.batch.kind !== 'ok' && r.status !== 'missing' ? `${' '.repeat(14)} batch: ${r.batch.kind}${r.batch.detail ? `: ${r.batch.detail}` : ''}` : null;
+    if (this.o.quiet && !isFailure(r.status) && !r.warning && !batchLine) return;
+    this.bar?.clear();
+    const fail = isFailure(r.status);
+    const tag = this.paint(r.status, r.status.padEnd(14), fail ? this.o.color.err : this.o.color.out);
+    const lines: string[] = [];
+    const pw = r.password !== undefined ? `, password #${r.password}` : '';
+    if (r.status === 'ok' && r.output !== undefined) {
+      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)}${pw}${r.via ? `, via ${r.via}` : ''})`);
+    } else if (r.status === 'ok') {
+      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}${pw ? ` (${pw.slice(2)})` : ''}`);
+    } else {
+      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
+    }
+    if (r.warning) lines.push(`${' '.repeat(14)} warning: ${r.warning}`);
+    if (batchLine) lines.push(batchLine);
+    const hint = r.hint ?? HINTS[r.status];
+    if (fail && hint) lines.push(`${' '.repeat(14)} hint: ${hint}`);
+    (fail ? this.o.err : this.o.out).write(lines.join('\n') + '\n');
+    this.bar?.draw();
+  }
+
+  /** A line beside the rows (the progress display is cleared first); a result line only for people who asked for all. */
+  note(n: Note): void {
+    if (n.level === 'result') {
+      if (!this.o.json && !this.o.quiet) this.o.out.write(`${n.text}\n`);
+      return;
+    }
+    this.bar?.clear();
+    this.o.err.write(`aenv: ${n.level === 'list' ? '' : `${n.level}: `}${n.text}\n`);
+    this.bar?.draw();
+  }
+
+  /** The last line (JSON) or the summary table (people), with the run's lines under the table. */
+  summary(s: Summary): void {
+    this.bar?.finish();
+    if (this.o.json) {
+      const byStatus = Object.fromEntries(s.byStatus);
+      const passwords = s.passwords ? { passwords: Object.fromEntries(s.passwords.map(([l, n]) => [String(l), n])) } : {};
+      this.o.out.write(JSON.stringify({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, bytes: s.bytes, seconds: s.seconds, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
+      return;
+    }
+    if (this.o.quiet) return;
+    const total = s.ok + s.skipped + s.failed;
+    const rows = s.byStatus.map(([st, n]) => `  ${this.paint(st, st.padEnd(15), this.o.color.err)}${String(n).padStart(8)}`);
+    const head = `${s.verb}: ${total} file${total === 1 ? '' : 's'}, ${bytesText(s.bytes)} in ${s.seconds.toFixed(2)} s (${rateText(s.bytes, s.seconds)})`;
+    const tail = s.failed ? `${s.failed} failed` : s.mismatch ? 'no file failed on its own, but the batch does not match (exit status 1)' : 'all ok';
+    // Every line of the list, so a password that opened nothing is visible too.
+    const pwRows = (s.passwords ?? []).map(([l, n]) => `  ${`password #${l}`.padEnd(15)}${String(n).padStart(8)}${n === 0 ? '  (opened nothing)' : ''}`);
+    this.o.err.write([head, ...rows, ...pwRows, ...s.lines.map((l) => `  ${l}`), `  ${tail}${s.note ? `; ${s.note}` : ''}`].join('\n') + '\n');
+  }
+
+  private paint(s: Status, text: string, color: boolean): string {
+    const c = color ? COLORS[s] : undefined;
+    return c ? `${c}${text}\x1b[0m` : text;
+  }
+}
+
+/** `decrypt -` and `encrypt -`: standard output carries the data; the row goes to standard error. */
+export class StreamView implements RunView {
+  readonly wantsTotals = false;
+
+  constructor(private readonly json: boolean, private readonly err: Writable) {}
+
+  start(): void {}
+
+  progress(): void {}
+
+  row(r: FileResult): void {
+    if (this.json) {
+      this.err.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    if (r.status === 'ok' && !r.warning) return;
+    this.err.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
+    const hint = STREAM_HINTS[r.status] ?? HINTS[r.status];
+    if (r.status !== 'ok' && hint) this.err.write(`aenv: hint: ${hint}\n`);
+  }
+
+  /** The stream may stop mid-line (an interruption): a note starts on a line of its own. */
+  note(n: Note): void {
+    this.err.write(`\naenv: ${n.level}: ${n.text}\n`);
+  }
+
+  summary(): void {}
+}

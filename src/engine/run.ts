@@ -1,0 +1,251 @@
+// A run (shared/CLI.md): the engine's front door. Given a job (engine/job.ts) and a view, it
+// checks before any work what can be checked (usage errors: exit status 2), takes the password,
+// streams the inputs (engine/inputs.ts) through `jobs` lanes (engine/lanes.ts), runs each file
+// (engine/steps.ts: its output planned, the file opened, written and committed), lets the
+// run's checks observe it (engine/checks/), hands every row to the view in input order, handles
+// an interruption, and ends with the summary and the exit status. `decrypt -` and `encrypt -`
+// come through here too: one stream in, one out (engine/stdio.ts).
+
+import { accessSync, constants as fsc, promises as fsp, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { formatShard, type Shard } from '../batch/shard.js';
+import { KeyCache } from '../crypto/keys.js';
+import { loadBackend } from '../crypto/load.js';
+import { OutputDir } from '../fsops/dirs.js';
+import { planOutput } from '../fsops/plan.js';
+import type { Check, CheckModule, CheckSetup, FilesJob, Refusal } from './checks/check.js';
+import { checksumList } from './checks/checksums.js';
+import { treeManifest } from './checks/manifest.js';
+import { ownOutputs } from './checks/own-outputs.js';
+import { batchManifest } from './checks/seal-manifest.js';
+import { writeChecksums } from './checks/write-checksums.js';
+import { Interrupted, newContext, type RunContext } from './context.js';
+import { hashFile, type FileHash } from './file-hash.js';
+import { DIGEST_WARNING } from './files.js';
+import { Inputs, type InputItem, type InputSpec } from './inputs.js';
+import { onInterrupt, onStreamInterrupt } from './interrupt.js';
+import { UsageError, type DecryptJob, type EncryptJob, type Job, type RunView, type StreamInputs } from './job.js';
+import { Lookahead, runAll } from './lanes.js';
+import { OutFolder } from './out-folder.js';
+import { keyCacheFor, passwordsFor } from './passwords.js';
+import { precount, refuseOutputsThatAreInputs } from './prepass.js';
+import { failure, type FileResult } from './results.js';
+import { showPath } from './show.js';
+import { EXIT, isFailure } from './statuses.js';
+import { sealingFor, stepFor, type Step } from './steps.js';
+import { Tally } from './tally.js';
+import { foreignSetup, protectTool, toolFor } from './tools.js';
+import { decryptStream, encryptStream } from './stdio.js';
+
+/** The run's checks, in the order they see each event (and their fields appear in the summary). */
+const CHECKS: readonly CheckModule[] = [ownOutputs, treeManifest, checksumList, writeChecksums, batchManifest];
+
+/** Runs `job`, shown through `view`; resolves with the exit status. Usage errors are thrown (UsageError). */
+export async function runJob(job: Job, view: RunView): Promise<number> {
+  if (job.inputs.kind === 'stream') {
+    if (job.command === 'verify') throw new Error('verify reads files, not standard input');
+    return runStream(job, job.inputs, view);
+  }
+  const inputs = job.inputs;
+  return runFiles({ ...job, inputs }, view);
+}
+
+/** The summary's "shard", when the run is one part. */
+function shardField(s: Shard | undefined): { shard?: string } {
+  return s ? { shard: formatShard(s) } : {};
+}
+
+async function runFiles(job: FilesJob, view: RunView): Promise<number> {
+  const tally = new Tally();
+  const { paths, filesFrom, extension } = job.inputs;
+  const nothing = (): UsageError => noInputs(paths, filesFrom?.file, job.command === 'encrypt' ? 'files' : `files ending in ${extension}`);
+
+  // Before any work, what can be checked: usage errors, or a refusal to run at all (exit 1).
+  if (job.command === 'decrypt') await refuseUnnamedPaths(paths, extension);
+  const out = job.command === 'verify' ? null : new OutFolder(job.output.dir);
+  await out?.look();
+  const inputs = new Inputs(inputSpec(job, out));
+  const modules = CHECKS.filter((m) => m.applies(job));
+  let refusal: Refusal | null = null;
+  for (const m of modules) {
+    const r = (await m.preflight?.(job)) ?? null;
+    refusal ??= r;
+  }
+  if (!(await inputs.any())) throw nothing();
+  if (out) await refuseOutputsThatAreInputs(inputs.spec, (f) => planOutput(f, job.command === 'encrypt' ? 'encrypt' : 'decrypt', extension, out.dir).output);
+  const tool = job.command !== 'encrypt' ? toolFor('asunprotect', job.opening.asunprotect) : job.sealing.format === 'ibm' ? protectTool(job.sealing.asprotect) : null;
+  if (refusal) {
+    for (const n of refusal.notes) view.note(n);
+    view.summary(tally.summary(job.command, { ...refusal.fields, ...shardField(job.inputs.shard), exit_status: EXIT.failed }));
+    return EXIT.failed;
+  }
+
+  // The password, the keys, the run's context, the output folder.
+  const pws = await passwordsFor(job.password, job, filesFrom?.file === '-');
+  const verb = job.command === 'verify' && pws === null ? 'verify (passwordless)' : job.command;
+  const backend = await loadBackend(job.backend);
+  const keys = pws === null || (job.command === 'encrypt' && tool) ? null
+    : job.command === 'encrypt' ? new KeyCache(backend, pws.bytes) : keyCacheFor(backend, pws, job.opening.kdfBudget);
+  const ctx = newContext(backend, keys, (n) => view.progress(n, false));
+  if (job.command !== 'encrypt') ctx.passwordLines = tally.passwordLines = pws?.lines ?? null;
+  if (job.command === 'decrypt' && job.checkDigest) ctx.checkDigest = 'always';
+  const sealing = job.command === 'encrypt' && keys && job.sealing.format === 'aenv' ? await sealingFor(job.sealing, keys) : null;
+  await out?.make();
+  const abort = new AbortController();
+  const timeout = job.command === 'encrypt' ? (job.sealing.format === 'ibm' ? job.sealing.toolTimeout : 0) : job.opening.toolTimeout;
+  const foreign = job.command !== 'encrypt' || tool ? foreignSetup(tool, timeout, pws, abort.signal) : null;
+
+  const emit = (r: FileResult): void => {
+    tally.add(r);
+    view.row(r);
+  };
+  const setup: CheckSetup = { job, inputs: job.inputs, stream: inputs, ctx, keyed: keys !== null, out, sealing, note: (n) => view.note(n), emit };
+  const checks: Check[] = [];
+  for (const m of modules) checks.push(await m.start(setup));
+  const step = stepFor(job, { out, checks, sealing, foreign });
+
+  view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
+  const stop = onInterrupt(ctx, abort);
+  try {
+    const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));
+    await runAll(source, job.jobs ?? availableParallelism(), ctx, (it) => runOne(it, step, checks, ctx, view), ({ it, r }) => {
+      let shown: FileResult | null = r;
+      for (const c of checks) if (shown && c.row) shown = c.row(shown, it);
+      if (shown) emit(shown);
+    });
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    await OutputDir.flushAll(ctx.dirs.values());
+    view.summary(tally.summary(verb, { interrupted: true, exit_status: EXIT.interrupted }, { note: 'interrupted' }));
+    view.note({ level: 'interrupted', text: 'finished files stay; the unfinished ones left nothing' });
+    return EXIT.interrupted;
+  } finally {
+    stop();
+    await ctx.pool?.close();
+  }
+  // The names committed in the run's output folders are made durable once per folder, here.
+  await OutputDir.flushAll(ctx.dirs.values());
+
+  if (inputs.found === 0 && inputs.problems === 0) throw nothing();
+  for (const c of checks) await c.finish?.();
+  const parts = checks.map((c) => c.summary?.() ?? {});
+  const mismatch = parts.some((p) => p.mismatch);
+  const code = tally.failed > 0 || mismatch ? EXIT.failed : EXIT.ok;
+  const fields = {
+    ...(job.command === 'verify' ? { verify: pws === null ? 'passwordless' : 'keyed' } : {}),
+    ...(job.command !== 'encrypt' ? { key_derivations: ctx.keys?.derivations ?? 0 } : {}),
+    ...shardField(job.inputs.shard),
+    ...Object.assign({}, ...parts.map((p) => p.fields ?? {})),
+    exit_status: code,
+  };
+  const note = job.command !== 'verify' ? ''
+    : pws === null ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
+      : 'keyed check: every chunk authenticated and every content digest matched';
+  view.summary(tally.summary(verb, fields, { lines: parts.flatMap((p) => p.lines ?? []), note, mismatch }));
+  return code;
+}
+
+/**
+ * One input in its lane: a file through the step, then the checks that look at it; a problem
+ * of the walk or the list as it is. The file's own context counts its progress, so that when
+ * it ends (ok or not) the display is topped up to the file's whole size.
+ */
+async function runOne(it: InputItem, step: Step, checks: readonly Check[],
+  ctx: RunContext, view: RunView): Promise<{ it: InputItem; r: FileResult }> {
+  if (it.kind === 'row') {
+    let r = it.result;
+    for (const c of checks) if (c.seen) r = await c.seen(it, r, () => Promise.reject(new Error('not a file')));
+    return { it, r };
+  }
+  let counted = 0;
+  // Object.create: the file's context reads `interrupted` (and the rest) from the run's.
+  const fctx = Object.create(ctx, {
+    progress: { value: (n: number) => { counted += n; view.progress(n, false); } },
+  }) as RunContext;
+  let r = await step(it, fctx);
+  let hash: Promise<FileHash> | null = null;
+  const f = it.file;
+  const sha256 = (): Promise<FileHash> => (hash ??= hashFile(f.path, fctx, { dev: f.dev, ino: f.ino }, f.followLink));
+  for (const c of checks) if (c.seen) r = await c.seen(it, r, sha256);
+  const rest = f.size - counted;
+  if (rest > 0) view.progress(rest, true);
+  return { it, r };
+}
+
+/** decrypt: a PATH file must end in the extension, else its output name is unknown. */
+async function refuseUnnamedPaths(paths: readonly string[], extension: string): Promise<void> {
+  for (const p of paths) {
+    const st = await fsp.stat(p).catch(() => null);
+    if (st?.isFile() && !path.basename(p).endsWith(extension)) {
+      throw new UsageError(`${showPath(p)} does not end in ${extension}, so its output name is unknown`,
+        'rename it, or pass --extension with the ending your envelopes use');
+    }
+  }
+}
+
+/** The stream of a run's inputs; a --files-from list that cannot be read is a usage error. */
+function inputSpec(job: FilesJob, out: OutFolder | null): InputSpec {
+  const { paths, filesFrom, shard, extension, followSymlinks } = job.inputs;
+  if (filesFrom !== undefined && filesFrom.file !== '-') {
+    try {
+      accessSync(filesFrom.file, fsc.R_OK);
+      if (statSync(filesFrom.file).isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+    } catch (e) {
+      throw new UsageError(`cannot read the --files-from list ${showPath(filesFrom.file)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        'give a file with one path per line (or NUL-separated with -0), or - for standard input');
+    }
+  }
+  const accept = job.command === 'encrypt' ? (n: string) => !n.endsWith(extension) : (n: string) => n.endsWith(extension);
+  return {
+    command: job.command, paths,
+    filesFrom: filesFrom === undefined ? undefined : { file: filesFrom.file, nul: filesFrom.nul, once: filesFrom.file === '-' || !statSync(filesFrom.file).isFile() },
+    shard, extension, followSymlinks, accept, skip: out ? out.skip : () => null,
+  };
+}
+
+/** The usage error of a run whose PATHs hold nothing it takes. */
+function noInputs(paths: readonly string[], filesFrom: string | undefined, what: string): UsageError {
+  const where = [...paths.map(showPath), ...(filesFrom !== undefined ? [`the paths listed in ${filesFrom === '-' ? 'standard input' : showPath(filesFrom)}`] : [])];
+  return new UsageError(`no ${what} found in ${where.join(', ') || 'the list'}`,
+    what.startsWith('files ending') ? 'check the PATHs, or pass --extension if your envelopes use another one' : 'check the PATHs');
+}
+
+/**
+ * `decrypt -` and `encrypt -`: standard input to standard output. The row goes to the view;
+ * SIGINT ends the run at once (what was written is a verified prefix, or an envelope without
+ * its last chunk and trailer, which every decoder rejects).
+ */
+async function runStream(job: DecryptJob | EncryptJob, io: StreamInputs, view: RunView): Promise<number> {
+  const pws = await passwordsFor(job.password, job, true);
+  if (pws === null) throw new Error('a stream without a password');
+  const backend = await loadBackend(job.backend);
+  const keys = keyCacheFor(backend, pws, job.command === 'decrypt' ? job.opening.kdfBudget : Infinity);
+  const ctx = newContext(backend, keys);
+  ctx.passwordLines = pws.lines;
+  const stop = onStreamInterrupt(ctx, () => view.note({ level: 'interrupted', text: 'the output is incomplete' }));
+  try {
+    if (job.command === 'encrypt') {
+      if (job.sealing.format !== 'aenv') throw new Error('IBM\'s asprotect cannot seal a stream');
+      const out = await encryptStream(io.input, io.output, ctx, await sealingFor(job.sealing, keys));
+      view.row({ path: '-', output: '-', status: 'ok', bytes: out.bytes, detail: 'sealed' });
+      return EXIT.ok;
+    }
+    const out = await decryptStream(io.input, io.output, ctx);
+    const line = ctx.passwordLines && out.password !== undefined ? ctx.passwordLines[out.password] : undefined;
+    view.row({
+      path: '-', output: '-', status: 'ok', bytes: out.bytes, detail: 'decrypted',
+      ...(line !== undefined ? { password: line } : {}), ...(out.digestOk === false ? { warning: DIGEST_WARNING } : {}),
+    });
+    return EXIT.ok;
+  } catch (e) {
+    if (ctx.interrupted) return EXIT.interrupted;
+    const r = failure('-', '-', e);
+    if ((e as NodeJS.ErrnoException)?.code === 'EPIPE') r.detail = 'standard output was closed before the end (the reader went away)';
+    view.row(r);
+    return isFailure(r.status) ? EXIT.failed : EXIT.ok;
+  } finally {
+    stop();
+    await ctx.pool?.close();
+  }
+}

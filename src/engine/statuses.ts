@@ -1,0 +1,79 @@
+// What a file ends with, what it means for the run's exit status, and what the user does about
+// it (shared/CLI.md "Results" and "Exit status"): one table. A hint is one short sentence that
+// says what to do, printed under a failed row (`hint:`), as age prints its hints. The decoder's
+// verdicts (format/status.ts) are the first five statuses; the run adds the rest.
+
+import type { EnvelopeStatus } from '../format/status.js';
+import { showPath } from './show.js';
+
+export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing';
+
+/** Each status: the exit status a run with such a row gets (at least), and its hint. */
+const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
+  ok: { exit: 0, hint: '' },
+  'not-envelope': { exit: 1, hint: 'if it is plaintext or another tool\'s envelope, open it as it is or with that tool' },
+  unsupported: { exit: 1, hint: 'use a newer aenv (the file is untouched)' },
+  corrupt: { exit: 1, hint: 'the envelope is damaged, truncated or tampered with: fetch it again' },
+  'wrong-password': { exit: 1, hint: 'try another password (or the header was forged)' },
+  exists: { exit: 1, hint: 'use --skip-existing to leave it or --force to replace it' },
+  skipped: { exit: 0, hint: '' },
+  'io-error': { exit: 1, hint: 'check free space, permissions and the medium, then run again' },
+  'tool-error': { exit: 1, hint: 'run IBM\'s tool by hand on a copy of the file to see its full output' },
+  missing: { exit: 1, hint: 'fetch it again: it was deleted, renamed or lost in transfer' },
+};
+
+/** Every status, in the order summaries list them. */
+export const STATUSES: readonly Status[] = [
+  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing',
+];
+
+/** Every status but ok and skipped is a failure (exit status 1). */
+export function isFailure(s: Status): boolean {
+  return TABLE[s].exit !== 0;
+}
+
+/** The hint of each status ('' for ok and skipped). */
+export const HINTS: Readonly<Record<Status, string>> = {
+  ok: TABLE.ok.hint, 'not-envelope': TABLE['not-envelope'].hint, unsupported: TABLE.unsupported.hint, corrupt: TABLE.corrupt.hint,
+  'wrong-password': TABLE['wrong-password'].hint, exists: TABLE.exists.hint, skipped: TABLE.skipped.hint,
+  'io-error': TABLE['io-error'].hint, 'tool-error': TABLE['tool-error'].hint, missing: TABLE.missing.hint,
+};
+
+/** The exit status of a whole run. */
+export const EXIT = {
+  /** Every file ok or skipped (and the batch matches). */
+  ok: 0,
+  /** A file failed, or the batch does not match its manifest or checksum list. */
+  failed: 1,
+  /** Usage error: bad flags, no inputs, no password where one is needed. */
+  usage: 2,
+  /** Interrupted by SIGINT. */
+  interrupted: 130,
+} as const;
+
+/** Hints more precise than the status's own, for some rows. */
+export const ROW_HINTS = {
+  /** A file whose key needs a derivation after the run's --kdf-budget was spent. */
+  kdfBudget: 'raise --kdf-budget if these envelopes are expected (one derivation per password and batch), else check where they come from',
+  /** A PATH or folder the walk cannot read. */
+  walk: 'check that the PATH exists and is readable (permissions, a mount that went away)',
+} as const;
+
+/** Hints of io-errors with aenv's own codes (fsops). */
+export const IO_HINTS: Readonly<Record<string, string>> = {
+  ETAMPERED: 'check who can write to the output folder (see "Shared folders" in the README), then run again',
+  EREPLACED: 'check who can write to its folder, then run again',
+  ECHANGED: 'run again once the file is complete',
+  ENOTREG: 'give regular files only',
+};
+
+/** `decrypt -`: the hints of a stream's failures (IBM's tool and a truncated stream are different there). */
+export const STREAM_HINTS: Readonly<Partial<Record<Status, string>>> = {
+  'not-envelope': `${TABLE['not-envelope'].hint}; IBM's asunprotect reads files, not streams: save the stream to a file and decrypt that`,
+  corrupt: `${TABLE.corrupt.hint}; the output so far is a verified prefix only`,
+};
+
+/** The warning of a row whose output folder other users can write to (said once per folder and run). */
+export function sharedFolderWarning(folder: string): string {
+  return `other users can write to ${showPath(folder)} (no sticky bit): they can rename or replace files there while aenv works; aenv checks every commit, but see "Shared folders" in the README`;
+}

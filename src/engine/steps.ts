@@ -1,0 +1,94 @@
+// One file of a run, by command: its output planned by name (the run's checks see the plan and
+// may refuse it), then the file opened, written and committed (engine/files.ts; a file for
+// IBM's tool: engine/foreign.ts), or checked (verify).
+
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import type { KeyCache } from '../crypto/keys.js';
+import { KDF_ARGON2ID, KDF_PBKDF2, KDF_SCRYPT, SUITE_AES_256_GCM, SUITE_CHACHA20_POLY1305, type KdfId, type SuiteId } from '../format/constants.js';
+import { DEFAULT_PARAMS } from '../format/kdf-params.js';
+import { PlanError } from '../fsops/errors.js';
+import { planOutput, type Direction, type Planned } from '../fsops/plan.js';
+import type { FoundFile } from '../fsops/walk.js';
+import type { Check, FilesJob } from './checks/check.js';
+import type { RunContext } from './context.js';
+import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from './files.js';
+import { protectFile, type ForeignTool } from './foreign.js';
+import type { InputItem } from './inputs.js';
+import type { OutputPolicy, SealingParams } from './job.js';
+import type { OutFolder } from './out-folder.js';
+import { failure, type FileResult } from './results.js';
+
+/** A file item of the run's inputs. */
+export type FileItem = InputItem & { kind: 'file' };
+
+/** One file, start to end, with the file's own context. */
+export type Step = (it: FileItem, run: RunContext) => Promise<FileResult>;
+
+export interface StepSetup {
+  out: OutFolder | null;
+  checks: readonly Check[];
+  /** encrypt: the run's salt and key (null: IBM's asprotect seals). */
+  sealing: Sealing | null;
+  /** How IBM's tool is used (null: encrypt with AENV/1). */
+  foreign: ForeignTool | null;
+}
+
+const SUITES: Record<Extract<SealingParams, { format: 'aenv' }>['suite'], SuiteId> = { 'aes-256-gcm': SUITE_AES_256_GCM, 'chacha20-poly1305': SUITE_CHACHA20_POLY1305 };
+const KDFS: Record<Extract<SealingParams, { format: 'aenv' }>['kdf'], KdfId> = { scrypt: KDF_SCRYPT, argon2id: KDF_ARGON2ID, pbkdf2: KDF_PBKDF2 };
+
+/** One encrypt run's sealing: one salt and one master key (one key derivation) for every file. */
+export async function sealingFor(p: Extract<SealingParams, { format: 'aenv' }>, keys: KeyCache): Promise<Sealing> {
+  const params = DEFAULT_PARAMS[KDFS[p.kdf]];
+  const salt = randomBytes(32);
+  return { suite: SUITES[p.suite], chunkLog2: Math.log2(p.chunkSize), params, salt, master: await keys.master(params, salt) };
+}
+
+function writeOptions(o: OutputPolicy): WriteOptions {
+  return { force: o.existing === 'replace', skipExisting: o.existing === 'skip', removeSource: o.removeSource };
+}
+
+export function stepFor(job: FilesJob, s: StepSetup): Step {
+  const ext = job.inputs.extension;
+  /** The output of `f` by its name, as every check allows it; or the row of a file whose output cannot be planned. */
+  const plan = (f: FoundFile, direction: Direction): { planned: Planned } | { refused: FileResult } => {
+    try {
+      let p = planOutput(f, direction, ext, s.out?.dir ?? null, s.out?.baseId ?? null);
+      for (const c of s.checks) if (c.plan) p = c.plan(f, p);
+      return { planned: p };
+    } catch (e) {
+      if (!(e instanceof PlanError)) throw e;
+      return { refused: failure(f.path, undefined, e) };
+    }
+  };
+  switch (job.command) {
+    case 'decrypt': {
+      const opt: WriteOptions = { ...writeOptions(job.output), foreign: s.foreign ?? undefined };
+      return async ({ file: f }, run) => {
+        const p = plan(f, 'decrypt');
+        if ('refused' in p) return p.refused;
+        let judge;
+        for (const c of s.checks) judge ??= c.plaintext?.(f);
+        return decryptFile(f, p.planned, judge ? { ...opt, checkOutput: judge } : opt, run);
+      };
+    }
+    case 'verify':
+      return async ({ file: f, manifest }, run) => {
+        const r = await verifyFile(f, run, s.foreign ?? undefined);
+        return manifest ? { ...r, detail: `batch manifest; ${r.detail}` } : r;
+      };
+    case 'encrypt': {
+      const opt = writeOptions(job.output);
+      const foreign = s.foreign;
+      return async ({ file: f }, run) => {
+        if ((f.root === null || f.listed) && path.basename(f.path).endsWith(ext)) {
+          return { path: f.path, status: 'skipped', bytes: 0, detail: `already ends in ${ext}` };
+        }
+        const p = plan(f, 'encrypt');
+        if ('refused' in p) return p.refused;
+        if (foreign?.tool) return protectFile(f, p.planned, opt, { ...foreign, tool: foreign.tool }, run);
+        return encryptFile(f, p.planned, opt, run, s.sealing!);
+      };
+    }
+  }
+}

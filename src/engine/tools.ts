@@ -1,0 +1,55 @@
+// Which of IBM's tools a run uses (issue 11; shared/CLI.md "Foreign envelopes"): --asunprotect /
+// --asprotect, else AENV_*, PATH, IBM's install folders. A flag or variable naming something
+// unusable is a usage error, never a silent fall-through; and what --version, --help and inspect
+// say about the tools.
+
+import { TOOL_ENV, TOOL_FLAG, type ToolName } from '../foreign/ibm-cli.js';
+import { describeLocation, locateTool, type Found, type Location } from '../foreign/locate.js';
+import type { ForeignTool } from './foreign.js';
+import { UsageError } from './job.js';
+import type { Passwords } from './passwords.js';
+
+/** The tool a run uses, or null when none was found; a usage error when the flag or AENV_* names something unusable. */
+export function toolFor(tool: ToolName, flag: string | undefined): Found | null {
+  const loc = locateTool({ tool, flag });
+  if (loc.found) return loc;
+  if (loc.error) {
+    throw new UsageError(`cannot use IBM's ${tool}: ${loc.error}`,
+      `give the path of the ${tool} executable with ${TOOL_FLAG[tool]} PATH (or ${TOOL_ENV[tool]}=PATH), or leave both unset to look in PATH and IBM's install folders`);
+  }
+  return null;
+}
+
+/** Where asunprotect would be found (for inspect); a usage error when the flag or AENV_ASUNPROTECT names something unusable. */
+export function unprotectLocation(flag: string | undefined): Location {
+  toolFor('asunprotect', flag);
+  return locateTool({ tool: 'asunprotect', flag });
+}
+
+/** How a run of decrypt or verify uses a tool (`pws` null: passwordless verify); `timeout` in seconds. */
+export function foreignSetup(tool: Found | null, timeout: number, pws: Passwords | null, signal: AbortSignal): ForeignTool {
+  const passwords = pws ? pws.texts.map((text, i) => ({ text, ...(pws.lines ? { line: pws.lines[i]! } : {}) })) : null;
+  return { tool, passwords, signal, timing: { stallMs: Math.round(timeout * 1000) } };
+}
+
+/** asprotect for `encrypt --format ibm`: a usage error when it is not found. */
+export function protectTool(flag: string | undefined): Found {
+  const t = toolFor('asprotect', flag);
+  if (!t) {
+    throw new UsageError('--format ibm needs IBM\'s asprotect, which was not found (looked in PATH and IBM\'s install folders)',
+      `it ships with IBM Aspera HST Server, HST Endpoint and Desktop Client: point aenv at it with ${TOOL_FLAG.asprotect} PATH or ${TOOL_ENV.asprotect}=PATH`);
+  }
+  return t;
+}
+
+/** Which IBM tools aenv would run, one line each (for --version and --help). */
+export function toolLines(): string {
+  return (['asunprotect', 'asprotect'] as const).map((t) => describeLocation(locateTool({ tool: t }))).join('\n');
+}
+
+/** inspect's line about asunprotect, without the tool's name in front. */
+export function toolText(loc: Location): string {
+  return describeLocation(loc).replace(/^[a-z]+: /, '');
+}
+
+export type { Location };
