@@ -19,7 +19,7 @@ import { decryptFile, newEncoder } from '../src/engine/files.js';
 import { INLINE_MAX } from '../src/engine/pipeline.js';
 import { HEADER_LEN, TAG_LEN } from '../src/format/constants.js';
 import { chunkOffset } from '../src/format/layout.js';
-import { answer, runJob } from '../src/stream/worker.js';
+import { answer, runChunkJob as runJob } from '../src/stream/worker.js';
 import { getBackend } from './helpers/backends.js';
 import { PASSWORD, tempDir } from './helpers/cli.js';
 import { decryptPieces } from './helpers/stream.js';

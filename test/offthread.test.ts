@@ -65,7 +65,7 @@ describe.each([1, 2] as const)('suite %i', (suite) => {
 });
 
 it('the worker module answers jobs only in a thread the pool started: imported in another worker thread it leaves that thread\'s port alone', async () => {
-  // Found by the mutation run: vitest's thread pool imports worker.ts (to call runJob) in its own
+  // Found by the mutation run: vitest's thread pool imports worker.ts (to call runChunkJob) in its own
   // worker thread, and the module answered the test runner's messages with DataCloneError.
   const module = new URL('../dist/js/stream/worker.js', import.meta.url).href;
   const host = path.join(tmp.dir, 'host.mjs');

@@ -4,7 +4,7 @@
 
 import { inspectFile, type InspectResult } from '../engine/inspect.js';
 import type { Job, RunView } from '../engine/job.js';
-import { mergeReports } from '../engine/reports.js';
+import { readReports } from '../engine/reports.js';
 import { runJob } from '../engine/run.js';
 import { showPath } from '../engine/show.js';
 import { toolText, unprotectLocation, type Location } from '../engine/tools.js';
@@ -75,7 +75,7 @@ function inspectText(r: InspectResult, tool: Location): string {
 
 /** `aenv report FILES...`: the merged summary (people: by status, the failed rows, what is wrong with the set); exit 1 when a row failed or the set is incomplete. */
 export async function runReport(a: ArgsOf<'report'>): Promise<number> {
-  const { merged, json, problems } = await mergeReports(reportPaths(a), process.stdin);
+  const { merged, json, problems } = await readReports(reportPaths(a), process.stdin);
   if (a.json) {
     process.stdout.write(json + '\n');
     for (const line of problems) process.stderr.write(`aenv: ${line}\n`);

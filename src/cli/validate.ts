@@ -65,7 +65,7 @@ function toolTimeout(seconds: number): number {
 }
 
 /** --chunk-size BYTES (64K, 1M, ...): a power of two from 4 KiB to 16 MiB. */
-function chunkSize(v: string): number {
+function parseChunkSize(v: string): number {
   const m = /^(\d+)\s*([kKmM]i?[bB]?)?$/.exec(v);
   if (!m) throw new UsageError(`--chunk-size ${v} is not a size`, 'give bytes, e.g. 65536, 64K or 1M');
   const unit = (m[2] ?? '').toLowerCase()[0];
@@ -124,7 +124,7 @@ export function encryptJob(a: ArgsOf<'encrypt'>, t: Terminal): EncryptJob {
     sealing = { format: 'ibm', asprotect: a.asprotect, toolTimeout: toolTimeout(a.toolTimeout) };
   } else {
     if (a.asprotect !== undefined) throw new UsageError('--asprotect is used only with --format ibm', 'add --format ibm to seal with IBM\'s asprotect');
-    sealing = { format: 'aenv', suite: a.suite ?? 'aes-256-gcm', kdf: a.kdf ?? 'scrypt', chunkSize: chunkSize(a.chunkSize ?? '65536') };
+    sealing = { format: 'aenv', suite: a.suite ?? 'aes-256-gcm', kdf: a.kdf ?? 'scrypt', chunkSize: parseChunkSize(a.chunkSize ?? '65536') };
   }
   if (inputs.kind === 'stream' && t.stdoutIsTerminal) throw new UsageError('refusing to write a binary envelope to a terminal', 'redirect standard output to a file or a pipe');
   if (a.manifest) {

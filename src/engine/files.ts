@@ -7,7 +7,7 @@
 // magic goes to engine/foreign.ts when the run has IBM's tool set up (WriteOptions.foreign).
 // Each row of an AENV envelope carries what was read of it (file nonce, content digest, plaintext
 // size) for the batch manifest, and decrypt can check a plaintext's SHA-256 against a checksum
-// list before the commit (WriteOptions.checkOutput).
+// list before the commit (WriteOptions.judge).
 
 import { unlinkSync } from 'node:fs';
 import * as path from 'node:path';
@@ -36,11 +36,11 @@ export interface WriteOptions {
   /** Files without the AENV magic go to IBM's tool (engine/foreign.ts); unset: they stay not-envelope. */
   foreign?: ForeignTool | undefined;
   /** decrypt --checksums: the verdict on the plaintext's SHA-256, asked before the commit; a mismatch is not committed. */
-  checkOutput?: OutputCheck | undefined;
+  judge?: Judge | undefined;
 }
 
 /** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts). */
-export type OutputCheck = (sha256: Uint8Array) => { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
+export type Judge = (sha256: Uint8Array) => { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
 
 export type Seen = NonNullable<FileResult['envelope']>;
 export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -219,14 +219,14 @@ export async function decryptFile(input: InputPath, p: Planned, opt: WriteOption
     const dir = outputDir(p, run);
     h.shared = sharedFolder(dir, run);
     const out = (h.out = AtomicOutput.create(dir, path.basename(p.output)));
-    const tap = opt.checkOutput ? run.backend.sha256() : null;
+    const tap = opt.judge ? run.backend.sha256() : null;
     if (tap) out.onWrite = (bufs) => bufs.forEach((b) => tap.update(b));
     bytes = await drain(openPayload(env, layout, keys.payloadKey, digest ?? null, run), out, env.whole !== null, run); // step 10
     const computed = digest ? await digest.result : null;
     if (computed) seen.digest = hex(computed);
     const digestOk = computed === null || constantTimeEqual(computed, expected); // step 11: a warning only
     if (tap) {
-      verdict = opt.checkOutput!(tap.digest());
+      verdict = opt.judge!(tap.digest());
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
     }
     checkInterrupted(run);

@@ -164,8 +164,8 @@ async function throughTool(tool: Found, name: string, src: InputFile, p: Planned
     const s = got.s;
     run.progress(src.size);
     bytes = tool.tool === 'asunprotect' ? s.size : src.size;
-    if (opt.checkOutput && tool.tool === 'asunprotect') {
-      verdict = opt.checkOutput((await hashFile(out.tempPath, run, out.identity)).digest);
+    if (opt.judge && tool.tool === 'asunprotect') {
+      verdict = opt.judge((await hashFile(out.tempPath, run, out.identity)).digest);
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
     }
     checkInterrupted(run);

@@ -11,7 +11,7 @@ import { showPath } from './show.js';
 export type { MergedReport };
 
 /** The merged reports of `paths` (`-`: `stdin`), with the merged summary as one JSON line and the problems as lines. */
-export async function mergeReports(paths: readonly string[], stdin: Readable): Promise<{ merged: MergedReport; json: string; problems: string[] }> {
+export async function readReports(paths: readonly string[], stdin: Readable): Promise<{ merged: MergedReport; json: string; problems: string[] }> {
   const m = new ReportMerger();
   for (const file of paths) {
     const r = m.report(file === '-' ? '(standard input)' : file);

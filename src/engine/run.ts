@@ -33,7 +33,7 @@ import { precount, refuseOutputsThatAreInputs } from './prepass.js';
 import { failure, type FileResult } from './results.js';
 import { showPath } from './show.js';
 import { EXIT, isFailure } from './statuses.js';
-import { sealingFor, stepFor, type Step } from './steps.js';
+import { sealingFor, stepFor, type FileStep } from './steps.js';
 import { Tally } from './tally.js';
 import { foreignSetup, protectTool, toolFor } from './tools.js';
 import { decryptStream, encryptStream } from './stdio.js';
@@ -151,7 +151,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
  * of the walk or the list as it is. The file's own context counts its progress, so that when
  * it ends (ok or not) the display is topped up to the file's whole size.
  */
-async function runOne(it: InputItem, step: Step, checks: readonly Check[],
+async function runOne(it: InputItem, step: FileStep, checks: readonly Check[],
   ctx: RunContext, view: RunView): Promise<{ it: InputItem; r: FileResult }> {
   if (it.kind === 'row') {
     let r = it.result;

@@ -23,9 +23,9 @@ import { failure, type FileResult } from './results.js';
 export type FileItem = InputItem & { kind: 'file' };
 
 /** One file, start to end, with the file's own context. */
-export type Step = (it: FileItem, run: RunContext) => Promise<FileResult>;
+export type FileStep = (it: FileItem, run: RunContext) => Promise<FileResult>;
 
-export interface StepSetup {
+export interface FileStepSetup {
   out: OutFolder | null;
   checks: readonly Check[];
   /** encrypt: the run's salt and key (null: IBM's asprotect seals). */
@@ -48,7 +48,7 @@ function writeOptions(o: OutputPolicy): WriteOptions {
   return { force: o.existing === 'replace', skipExisting: o.existing === 'skip', removeSource: o.removeSource };
 }
 
-export function stepFor(job: FilesJob, s: StepSetup): Step {
+export function stepFor(job: FilesJob, s: FileStepSetup): FileStep {
   const ext = job.inputs.extension;
   /** The output of `f` by its name, as every check allows it; or the row of a file whose output cannot be planned. */
   const plan = (f: FoundFile, direction: Direction): { planned: Planned } | { refused: FileResult } => {
@@ -69,7 +69,7 @@ export function stepFor(job: FilesJob, s: StepSetup): Step {
         if ('refused' in p) return p.refused;
         let judge;
         for (const c of s.checks) judge ??= c.plaintext?.(f);
-        return decryptFile(f, p.planned, judge ? { ...opt, checkOutput: judge } : opt, run);
+        return decryptFile(f, p.planned, judge ? { ...opt, judge: judge } : opt, run);
       };
     }
     case 'verify':

@@ -17,7 +17,7 @@ import { newContext, type RunContext } from '../engine/context.js';
 import { decryptFile, encryptFile, verifyFile, type Sealing } from '../engine/files.js';
 import { KNOWN_ANSWERS, VECTOR_PASSWORD, type KnownAnswer } from './vectors.js';
 
-export interface Check {
+export interface SelftestCheck {
   name: string;
   ok: boolean;
   ms: number;
@@ -35,7 +35,7 @@ function expect(cond: boolean, what: string): void {
 }
 
 /** Runs every check; `progress` gets each result as it is known. */
-export async function selftest(progress: (c: Check) => void = () => {}): Promise<Check[]> {
+export async function selftest(progress: (c: SelftestCheck) => void = () => {}): Promise<SelftestCheck[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'aenv-selftest-'));
   chmodSync(dir, 0o700);
   const node = await loadBackend('node');
@@ -51,10 +51,10 @@ export async function selftest(progress: (c: Check) => void = () => {}): Promise
     return p;
   };
   const target = (src: string) => ({ base: dir, relDir: '', output: src.replace(/\.aspera-env$/, ''), within: null, baseId: null });
-  const results: Check[] = [];
+  const results: SelftestCheck[] = [];
   const check = async (name: string, body: () => Promise<string>): Promise<void> => {
     const t0 = performance.now();
-    let c: Check;
+    let c: SelftestCheck;
     try {
       c = { name, ok: true, ms: 0, detail: await body() };
     } catch (e) {

@@ -9,7 +9,7 @@
 
 import * as sea from 'node:sea';
 import { Worker } from 'node:worker_threads';
-import type { Job, Reply } from './worker.js';
+import type { ChunkJob, Reply } from './worker.js';
 
 /** The name of the worker bundle inside the single executable (build-scripts/build-bin.mjs). */
 export const WORKER_ASSET = 'stream-worker.cjs';
@@ -49,7 +49,7 @@ export class ChunkPool {
   }
 
   /** Runs one job; its `buf` is transferred to the worker and comes back in the reply. */
-  run(job: Omit<Job, 'id'>): Promise<Reply> {
+  run(job: Omit<ChunkJob, 'id'>): Promise<Reply> {
     if (this.failed) return Promise.reject(this.failed);
     const slot = this.pick();
     const id = this.nextId++;

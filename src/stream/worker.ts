@@ -17,12 +17,12 @@ import { openBlock, sealBlock } from './chunks.js';
 /**
  * What pool.ts gives a worker it starts as its workerData. Only such a thread answers jobs: this
  * module is also imported where parentPort belongs to someone else (a test runner's own worker
- * thread imports it to call runJob), and must then leave that port, and V8's flags, alone.
+ * thread imports it to call runChunkJob), and must then leave that port, and V8's flags, alone.
  */
 export const WORKER_DATA = 'aenv-chunk-worker';
 const ours = parentPort !== null && workerData === WORKER_DATA;
 
-export interface Job {
+export interface ChunkJob {
   id: number;
   op: 'open' | 'seal';
   suite: SuiteId;
@@ -92,7 +92,7 @@ function aeadFor(suite: SuiteId, key: Uint8Array): Aead {
   return last.aead;
 }
 
-export function runJob(j: Job): number {
+export function runChunkJob(j: ChunkJob): number {
   const block = new Uint8Array(j.buf, j.offset, j.length);
   const aead = aeadFor(j.suite, j.key);
   if (j.op === 'seal') return sealBlock(aead, block, j.first, j.final, j.chunkSize, j.plainLength);
@@ -101,19 +101,19 @@ export function runJob(j: Job): number {
 }
 
 /** The reply to one job: its result, or the error that stopped it; the block goes back either way. */
-export function answer(j: Job): Reply {
+export function answer(j: ChunkJob): Reply {
   try {
-    return { id: j.id, buf: j.buf, result: runJob(j) };
+    return { id: j.id, buf: j.buf, result: runChunkJob(j) };
   } catch (e) {
     return { id: j.id, buf: j.buf, result: 0, error: e instanceof Error ? e.message : String(e) };
   }
 }
 
 // The thread's own glue: it runs only in a worker thread the pool started from dist/js (or the
-// binary's asset), where Stryker's mutants never are; what it calls (answer, runJob) is tested in
+// binary's asset), where Stryker's mutants never are; what it calls (answer, runChunkJob) is tested in
 // process, the glue itself by every test that decrypts a large file (offthread, large, forgery-paths).
 // Stryker disable all: not reachable in process (see test/mutation-equivalents.md)
-if (ours) parentPort!.on('message', (j: Job) => {
+if (ours) parentPort!.on('message', (j: ChunkJob) => {
   const reply = answer(j);
   parentPort!.postMessage(reply, [reply.buf]);
   if (collect && (sinceGc += j.length) >= GC_EVERY) {

@@ -21,7 +21,7 @@ import type { FileHash } from '../file-hash.js';
 import type { Planned } from '../../fsops/plan.js';
 import type { FoundFile } from '../../fsops/walk.js';
 import type { RunContext } from '../context.js';
-import type { OutputCheck, Sealing } from '../files.js';
+import type { Judge, Sealing } from '../files.js';
 import type { InputItem, Inputs } from '../inputs.js';
 import type { FileInputs, Job, Note } from '../job.js';
 import type { OutFolder } from '../out-folder.js';
@@ -67,7 +67,7 @@ export interface CheckSetup {
 export interface Check {
   begin?(root: string): Promise<void>;
   plan?(file: FoundFile, planned: Planned): Planned;
-  plaintext?(file: FoundFile): OutputCheck | undefined;
+  plaintext?(file: FoundFile): Judge | undefined;
   seen?(item: InputItem, row: FileResult, sha256: () => Promise<FileHash>): Promise<FileResult>;
   row?(row: FileResult, item: InputItem): FileResult | null;
   finish?(): Promise<void>;

@@ -16,7 +16,7 @@ import { outputName } from '../../fsops/plan.js';
 import type { FoundFile } from '../../fsops/walk.js';
 import { Interrupted } from '../context.js';
 import type { FileHash } from '../file-hash.js';
-import type { OutputCheck } from '../files.js';
+import type { Judge } from '../files.js';
 import type { InputItem } from '../inputs.js';
 import { UsageError } from '../job.js';
 import { failure, type FileResult } from '../results.js';
@@ -135,7 +135,7 @@ class PlaintextChecksums extends ChecksumRun {
     }
   }
 
-  plaintext(f: FoundFile): OutputCheck | undefined {
+  plaintext(f: FoundFile): Judge | undefined {
     const key = this.keyOf(f);
     return key === null ? undefined : (sha) => this.verdict(key, sha);
   }
