@@ -1,10 +1,10 @@
 // A run (shared/CLI.md): the engine's front door. Given a job (engine/job.ts) and a view, it
 // checks before any work what can be checked (usage errors: exit status 2), takes the password,
-// streams the inputs (engine/inputs.ts) through `jobs` lanes (engine/lanes.ts), runs each file
-// (engine/steps.ts: its output planned, the file opened, written and committed), lets the
-// run's checks observe it (engine/checks/), hands every row to the view in input order, handles
-// an interruption, and ends with the summary and the exit status. `decrypt -` and `encrypt -`
-// come through here too: one stream in, one out (engine/stdio.ts).
+// pulls the inputs (engine/inputs.ts) through `jobs` lanes (engine/lanes.ts), each file through
+// its step (engine/steps.ts: its output planned, the file opened, written and committed, the
+// run's checks told), hands every row to the checks (engine/checks/) and the view in input
+// order, handles an interruption, and ends with the summary and the exit status. `decrypt -`
+// and `encrypt -` come through here too: one stream in, one out (engine/stdio.ts).
 
 import { accessSync, constants as fsc, promises as fsp, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -20,10 +20,9 @@ import { treeManifest } from './checks/manifest.js';
 import { ownOutputs } from './checks/own-outputs.js';
 import { batchManifest } from './checks/seal-manifest.js';
 import { writeChecksums } from './checks/write-checksums.js';
-import { Interrupted, newContext, type RunContext } from './context.js';
-import { hashFile, type FileHash } from './file-hash.js';
+import { Interrupted, newContext } from './context.js';
 import { DIGEST_WARNING } from './files.js';
-import { Inputs, type InputItem, type InputSpec } from './inputs.js';
+import { Inputs, type InputSpec } from './inputs.js';
 import { onInterrupt, onStreamInterrupt } from './interrupt.js';
 import { UsageError, type DecryptJob, type EncryptJob, type Job, type RunView, type StreamInputs } from './job.js';
 import { Lookahead, runAll } from './lanes.js';
@@ -33,9 +32,9 @@ import { precount, refuseOutputsThatAreInputs } from './prepass.js';
 import { failure, type FileResult } from './results.js';
 import { showPath } from './show.js';
 import { EXIT, isFailure } from './statuses.js';
-import { sealingFor, stepFor, type FileStep } from './steps.js';
+import { sealingFor, stepFor } from './steps.js';
 import { Tally } from './tally.js';
-import { foreignSetup, protectTool, toolFor } from './tools.js';
+import { foreignSetup, protectTool, toolFor, type Found } from './tools.js';
 import { decryptStream, encryptStream } from './stdio.js';
 
 /** The run's checks, in the order they see each event (and their fields appear in the summary). */
@@ -56,12 +55,21 @@ function shardField(s: Shard | undefined): { shard?: string } {
   return s ? { shard: formatShard(s) } : {};
 }
 
-async function runFiles(job: FilesJob, view: RunView): Promise<number> {
-  const tally = new Tally();
-  const { paths, filesFrom, extension } = job.inputs;
-  const nothing = (): UsageError => noInputs(paths, filesFrom?.file, job.command === 'encrypt' ? 'files' : `files ending in ${extension}`);
+/** What the run found out before any work: its inputs, output folder, checks and tool; or that it refuses to run. */
+interface Preflight {
+  inputs: Inputs;
+  out: OutFolder | null;
+  modules: CheckModule[];
+  tool: Found | null;
+  refusal: Refusal | null;
+}
 
-  // Before any work, what can be checked: usage errors, or a refusal to run at all (exit 1).
+/**
+ * Before any work, and before the password is asked for: what can be checked in the file
+ * system (usage errors, thrown), and whether a check refuses the run (exit status 1).
+ */
+async function preflight(job: FilesJob): Promise<Preflight> {
+  const { paths, extension } = job.inputs;
   if (job.command === 'decrypt') await refuseUnnamedPaths(paths, extension);
   const out = job.command === 'verify' ? null : new OutFolder(job.output.dir);
   await out?.look();
@@ -72,17 +80,23 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     const r = (await m.preflight?.(job)) ?? null;
     refusal ??= r;
   }
-  if (!(await inputs.any())) throw nothing();
+  if (!(await inputs.any())) throw noInputs(job);
   if (out) await refuseOutputsThatAreInputs(inputs.spec, (f) => planOutput(f, job.command === 'encrypt' ? 'encrypt' : 'decrypt', extension, out.dir).output);
   const tool = job.command !== 'encrypt' ? toolFor('asunprotect', job.opening.asunprotect) : job.sealing.format === 'ibm' ? protectTool(job.sealing.asprotect) : null;
+  return { inputs, out, modules, tool, refusal };
+}
+
+async function runFiles(job: FilesJob, view: RunView): Promise<number> {
+  const tally = new Tally();
+  const { inputs, out, modules, tool, refusal } = await preflight(job);
   if (refusal) {
     for (const n of refusal.notes) view.note(n);
     view.summary(tally.summary(job.command, { ...refusal.fields, ...shardField(job.inputs.shard), exit_status: EXIT.failed }));
     return EXIT.failed;
   }
 
-  // The password, the keys, the run's context, the output folder.
-  const pws = await passwordsFor(job.password, job, filesFrom?.file === '-');
+  // The password, the keys, the run's context and checks, the output folder.
+  const pws = await passwordsFor(job.password, job, job.inputs.filesFrom?.file === '-');
   const verb = job.command === 'verify' && pws === null ? 'verify (passwordless)' : job.command;
   const backend = await loadBackend(job.backend);
   const keys = pws === null || (job.command === 'encrypt' && tool) ? null
@@ -95,7 +109,6 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   const abort = new AbortController();
   const timeout = job.command === 'encrypt' ? (job.sealing.format === 'ibm' ? job.sealing.toolTimeout : 0) : job.opening.toolTimeout;
   const foreign = job.command !== 'encrypt' || tool ? foreignSetup(tool, timeout, pws, abort.signal) : null;
-
   const emit = (r: FileResult): void => {
     tally.add(r);
     view.row(r);
@@ -103,13 +116,14 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   const setup: CheckSetup = { job, inputs: job.inputs, stream: inputs, ctx, keyed: keys !== null, out, sealing, note: (n) => view.note(n), emit };
   const checks: Check[] = [];
   for (const m of modules) checks.push(await m.start(setup));
-  const step = stepFor(job, { out, checks, sealing, foreign });
 
+  // The files, `jobs` at a time, each through its step; the rows in input order, through the checks.
   view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
+  const step = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
   const stop = onInterrupt(ctx, abort);
   try {
     const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));
-    await runAll(source, job.jobs ?? availableParallelism(), ctx, (it) => runOne(it, step, checks, ctx, view), ({ it, r }) => {
+    await runAll(source, job.jobs ?? availableParallelism(), ctx, step, ({ it, r }) => {
       let shown: FileResult | null = r;
       for (const c of checks) if (shown && c.row) shown = c.row(shown, it);
       if (shown) emit(shown);
@@ -127,7 +141,8 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   // The names committed in the run's output folders are made durable once per folder, here.
   await OutputDir.flushAll(ctx.dirs.values());
 
-  if (inputs.found === 0 && inputs.problems === 0) throw nothing();
+  // What the checks add once every file is reported, and the summary.
+  if (inputs.found === 0 && inputs.problems === 0) throw noInputs(job);
   for (const c of checks) await c.finish?.();
   const parts = checks.map((c) => c.summary?.() ?? {});
   const mismatch = parts.some((p) => p.mismatch);
@@ -144,33 +159,6 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
       : 'keyed check: every chunk authenticated and every content digest matched';
   view.summary(tally.summary(verb, fields, { lines: parts.flatMap((p) => p.lines ?? []), note, mismatch }));
   return code;
-}
-
-/**
- * One input in its lane: a file through the step, then the checks that look at it; a problem
- * of the walk or the list as it is. The file's own context counts its progress, so that when
- * it ends (ok or not) the display is topped up to the file's whole size.
- */
-async function runOne(it: InputItem, step: FileStep, checks: readonly Check[],
-  ctx: RunContext, view: RunView): Promise<{ it: InputItem; r: FileResult }> {
-  if (it.kind === 'row') {
-    let r = it.result;
-    for (const c of checks) if (c.seen) r = await c.seen(it, r, () => Promise.reject(new Error('not a file')));
-    return { it, r };
-  }
-  let counted = 0;
-  // Object.create: the file's context reads `interrupted` (and the rest) from the run's.
-  const fctx = Object.create(ctx, {
-    progress: { value: (n: number) => { counted += n; view.progress(n, false); } },
-  }) as RunContext;
-  let r = await step(it, fctx);
-  let hash: Promise<FileHash> | null = null;
-  const f = it.file;
-  const sha256 = (): Promise<FileHash> => (hash ??= hashFile(f.path, fctx, { dev: f.dev, ino: f.ino }, f.followLink));
-  for (const c of checks) if (c.seen) r = await c.seen(it, r, sha256);
-  const rest = f.size - counted;
-  if (rest > 0) view.progress(rest, true);
-  return { it, r };
 }
 
 /** decrypt: a PATH file must end in the extension, else its output name is unknown. */
@@ -205,7 +193,10 @@ function inputSpec(job: FilesJob, out: OutFolder | null): InputSpec {
 }
 
 /** The usage error of a run whose PATHs hold nothing it takes. */
-function noInputs(paths: readonly string[], filesFrom: string | undefined, what: string): UsageError {
+function noInputs(job: FilesJob): UsageError {
+  const { paths, extension } = job.inputs;
+  const filesFrom = job.inputs.filesFrom?.file;
+  const what = job.command === 'encrypt' ? 'files' : `files ending in ${extension}`;
   const where = [...paths.map(showPath), ...(filesFrom !== undefined ? [`the paths listed in ${filesFrom === '-' ? 'standard input' : showPath(filesFrom)}`] : [])];
   return new UsageError(`no ${what} found in ${where.join(', ') || 'the list'}`,
     what.startsWith('files ending') ? 'check the PATHs, or pass --extension if your envelopes use another one' : 'check the PATHs');

@@ -1,6 +1,9 @@
-// One file of a run, by command: its output planned by name (the run's checks see the plan and
-// may refuse it), then the file opened, written and committed (engine/files.ts; a file for
-// IBM's tool: engine/foreign.ts), or checked (verify).
+// One input of a run in its lane, by command: a file's output planned by name (the run's checks
+// see the plan and may refuse it), then the file opened, written and committed (engine/files.ts;
+// a file for IBM's tool: engine/foreign.ts), or checked (verify); then the checks that look at
+// each file (a checksum list hashes it). A problem of the walk or of the list is passed on as
+// it is. The file's own context counts its progress, so that when it ends (ok or not) the
+// display is topped up to the file's whole size: it reaches 100 % when the last file is done.
 
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -12,6 +15,7 @@ import { planOutput, type Direction, type Planned } from '../fsops/plan.js';
 import type { FoundFile } from '../fsops/walk.js';
 import type { Check, FilesJob } from './checks/check.js';
 import type { RunContext } from './context.js';
+import { hashFile, type FileHash } from './file-hash.js';
 import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from './files.js';
 import { protectFile, type ForeignTool } from './foreign.js';
 import type { InputItem } from './inputs.js';
@@ -20,18 +24,20 @@ import type { OutFolder } from './out-folder.js';
 import { failure, type FileResult } from './results.js';
 
 /** A file item of the run's inputs. */
-export type FileItem = InputItem & { kind: 'file' };
+type FileItem = InputItem & { kind: 'file' };
 
-/** One file, start to end, with the file's own context. */
-export type FileStep = (it: FileItem, run: RunContext) => Promise<FileResult>;
+/** One input in its lane, start to end: its row. */
+export type Step = (it: InputItem) => Promise<{ it: InputItem; r: FileResult }>;
 
-export interface FileStepSetup {
+export interface StepSetup {
   out: OutFolder | null;
   checks: readonly Check[];
   /** encrypt: the run's salt and key (null: IBM's asprotect seals). */
   sealing: Sealing | null;
   /** How IBM's tool is used (null: encrypt with AENV/1). */
   foreign: ForeignTool | null;
+  /** Bytes of the run done (`quiet`: no redraw, the row follows). */
+  progress: (bytes: number, quiet: boolean) => void;
 }
 
 const SUITES: Record<Extract<SealingParams, { format: 'aenv' }>['suite'], SuiteId> = { 'aes-256-gcm': SUITE_AES_256_GCM, 'chacha20-poly1305': SUITE_CHACHA20_POLY1305 };
@@ -48,7 +54,33 @@ function writeOptions(o: OutputPolicy): WriteOptions {
   return { force: o.existing === 'replace', skipExisting: o.existing === 'skip', removeSource: o.removeSource };
 }
 
-export function stepFor(job: FilesJob, s: FileStepSetup): FileStep {
+export function stepFor(job: FilesJob, ctx: RunContext, s: StepSetup): Step {
+  const file = fileStep(job, s);
+  const checks = s.checks.filter((c) => c.seen);
+  return async (it) => {
+    if (it.kind === 'row') {
+      let r = it.result;
+      for (const c of checks) r = await c.seen!(it, r, () => Promise.reject(new Error('not a file')));
+      return { it, r };
+    }
+    let counted = 0;
+    // Object.create: the file's context reads `interrupted` (and the rest) from the run's.
+    const fctx = Object.create(ctx, {
+      progress: { value: (n: number) => { counted += n; s.progress(n, false); } },
+    }) as RunContext;
+    const f = it.file;
+    let r = await file(it, fctx);
+    let hash: Promise<FileHash> | null = null;
+    const sha256 = (): Promise<FileHash> => (hash ??= hashFile(f.path, fctx, { dev: f.dev, ino: f.ino }, f.followLink));
+    for (const c of checks) r = await c.seen!(it, r, sha256);
+    const rest = f.size - counted;
+    if (rest > 0) s.progress(rest, true);
+    return { it, r };
+  };
+}
+
+/** One file, start to end, with the file's own context. */
+function fileStep(job: FilesJob, s: StepSetup): (it: FileItem, run: RunContext) => Promise<FileResult> {
   const ext = job.inputs.extension;
   /** The output of `f` by its name, as every check allows it; or the row of a file whose output cannot be planned. */
   const plan = (f: FoundFile, direction: Direction): { planned: Planned } | { refused: FileResult } => {

@@ -52,4 +52,4 @@ export function toolText(loc: Location): string {
   return describeLocation(loc).replace(/^[a-z]+: /, '');
 }
 
-export type { Location };
+export type { Found, Location };
