@@ -111,7 +111,7 @@ export class TerminalView implements RunView {
       return;
     }
     this.bar?.clear();
-    this.o.err.write(`aenv: ${n.level === 'list' ? '' : `${n.level}: `}${n.text}\n`);
+    this.o.err.write(`aenv: ${n.level === 'plain' ? '' : `${n.level}: `}${n.text}\n`);
     this.bar?.draw();
   }
 

@@ -143,7 +143,8 @@ export interface Totals {
 
 /** A line beside the rows: `aenv: error: ...` and the like (on standard error), or a result line (standard output). */
 export interface Note {
-  level: 'error' | 'warning' | 'hint' | 'interrupted' | 'list' | 'result';
+  /** error, warning, hint, interrupted: said as `aenv: LEVEL: TEXT`; plain: `aenv: TEXT`; result: a line for people on standard output. */
+  level: 'error' | 'warning' | 'hint' | 'interrupted' | 'plain' | 'result';
   text: string;
 }
 

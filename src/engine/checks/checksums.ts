@@ -105,7 +105,7 @@ abstract class ChecksumRun implements Check {
       this.counts.missing++;
       this.o.emit({ ...this.missingAt(e.path), status: 'missing', bytes: 0, detail: missingDetail(e), checksum: { kind: 'missing', detail: missingDetail(e) } });
     }
-    for (const l of problemLines(this.file, this.list.problems)) this.o.note({ level: 'list', text: l });
+    for (const l of problemLines(this.file, this.list.problems)) this.o.note({ level: 'plain', text: l });
   }
 
   summary(): SummaryPart {
