@@ -1,8 +1,9 @@
 // `npm run release`: builds what may be carried into an isolated network, into release/:
 //   aenv-VERSION-TARGET.tar.gz (.zip for Windows), one per target whose Node.js runtime
-//     package.json pins: the binary, README.md, LICENSE, THIRD-PARTY-NOTICES.txt (every
-//     bundled package's and Node.js's licence text), the man page aenv.1 and bash/zsh
-//     completions (both generated from the option table --help is built from);
+//     package.json pins: the binary, README.md and the guide (docs/*.md), LICENSE,
+//     THIRD-PARTY-NOTICES.txt (every bundled package's and Node.js's licence text), the man
+//     page aenv.1 and bash/zsh completions (both generated from the option table --help is
+//     built from);
 //   aenv-VERSION.cdx.json, a CycloneDX SBOM of what the binaries contain;
 //   SHA256SUMS over the archives and the SBOM (`sha256sum -c SHA256SUMS`).
 // Reproducible: two runs from clones of the same commit, anywhere, at any time, give the
@@ -19,7 +20,7 @@
 //                  version line says <commit>-dirty and the result is not reproducible)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,6 +64,21 @@ function sourceFile(path, { dirty }) {
   const r = spawnSync('git', ['-C', ROOT, 'show', `HEAD:${path}`], { maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) fail(`${path} is not in the commit: ${String(r.stderr).trim()}`);
   return r.stdout;
+}
+
+/** The guide the README links to: every docs/*.md as committed (or in the working tree for --allow-dirty builds). */
+function guideFiles(source) {
+  let names;
+  if (source.dirty) {
+    names = readdirSync(join(ROOT, 'docs')).map((n) => `docs/${n}`);
+  } else {
+    const r = spawnSync('git', ['-C', ROOT, 'ls-tree', '--name-only', 'HEAD', 'docs/'], { encoding: 'utf8' });
+    if (r.status !== 0) fail(`cannot list docs/ in the commit: ${String(r.stderr).trim()}`);
+    names = r.stdout.split('\n');
+  }
+  names = names.filter((n) => /^docs\/[^/]+\.md$/.test(n)).sort();
+  if (names.length === 0) fail('docs/ holds no guide page: the README in the archive would link to nothing');
+  return Object.fromEntries(names.map((n) => [n, { data: sourceFile(n, source), mode: 0o644 }]));
 }
 
 /**
@@ -218,6 +234,7 @@ async function main() {
     log(`\nman page: ${lintManPage(docs.man)}`);
     const shared = {
       'README.md': { data: sourceFile('README.md', source), mode: 0o644 },
+      ...guideFiles(source),
       LICENSE: { data: sourceFile('LICENSE', source), mode: 0o644 },
       'aenv.1': { data: readFileSync(docs.man), mode: 0o644 },
       'completions/aenv.bash': { data: readFileSync(docs.bash), mode: 0o644 },
