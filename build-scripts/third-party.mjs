@@ -146,7 +146,9 @@ function sha512Hex(integrity) {
  * CycloneDX 1.5 JSON of a release: aenv (the application), the bundled npm packages, the
  * Node.js runtime package of each target, and each target's binary file with its SHA-256.
  * `dependencies`: aenv's own dependency names (package.json); targets: [{ target, runtime:
- * { pkg, version, integrity }, file, sha256 }]
+ * { pkg, version, integrity }, file, sha256, blobMadeBy?, signature? }] (blobMadeBy: the node
+ * package that made the SEA blob when it is not the release's own node; signature: a note on
+ * the code signature where the platform has one)
  */
 export function cycloneDx({ name, version, license, commit, epoch, dependencies: direct, packages, targets }) {
   const app = `${name}@${version}`;
@@ -199,7 +201,11 @@ export function cycloneDx({ name, version, license, commit, epoch, dependencies:
       version,
       description: `the aenv ${version} binary for ${t.target}`,
       hashes: [{ alg: 'SHA-256', content: t.sha256 }],
-      properties: [{ name: 'aenv:target', value: t.target }],
+      properties: [
+        { name: 'aenv:target', value: t.target },
+        ...(t.blobMadeBy ? [{ name: 'aenv:sea-blob-made-by', value: t.blobMadeBy }] : []),
+        ...(t.signature ? [{ name: 'aenv:code-signature', value: t.signature }] : []),
+      ],
     });
   }
   const dependencies = [

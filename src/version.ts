@@ -1,8 +1,11 @@
 // The aenv version and build identity: the one place that says what `aenv --version` prints.
 // VERSION is kept equal to package.json's (test/version.test.ts). The single binary's build
-// (build-scripts/build-bin.mjs) fills in the commit and the target with esbuild `define`, so a
-// binary names exactly what it was built from; run from a checkout (tsc build, vitest) the commit
-// is read from the checkout's .git files without starting a process, or is "unknown".
+// (build-scripts/build-bin.mjs) fills in the commit with esbuild `define`, so a binary names
+// exactly what it was built from; run from a checkout (tsc build, vitest) the commit is read from
+// the checkout's .git files without starting a process, or is "unknown". The target is the
+// platform the runtime reports, which for a binary is the one it was built for (it runs nowhere
+// else; Rosetta 2 and qemu report the emulated one): so the JavaScript inside every target's
+// binary is the same bytes, which the release checks for the darwin-x64 binary it cannot run.
 
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,10 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 export const VERSION = '0.1.0';
 
-// Replaced by string literals when build-bin.mjs bundles the binary; undeclared (typeof gives
+// Replaced by a string literal when build-bin.mjs bundles the binary; undeclared (typeof gives
 // 'undefined') everywhere else.
 declare const __AENV_BUILD_COMMIT__: string;
-declare const __AENV_BUILD_TARGET__: string;
 
 /** This platform as build-bin.mjs names its targets: linux-x64, win-x64, darwin-arm64, ... */
 export function hostTarget(): string {
@@ -74,7 +76,7 @@ function checkoutCommit(): string {
 /** What `aenv --version` prints: version, commit, Node.js runtime and target. */
 export function versionLine(): string {
   if (typeof __AENV_BUILD_COMMIT__ === 'string') {
-    return `aenv ${VERSION} (commit ${__AENV_BUILD_COMMIT__}; Node.js ${process.version}; ${__AENV_BUILD_TARGET__})`;
+    return `aenv ${VERSION} (commit ${__AENV_BUILD_COMMIT__}; Node.js ${process.version}; ${hostTarget()})`;
   }
   return `aenv ${VERSION} (commit ${checkoutCommit()}; Node.js ${process.version}; ${hostTarget()}; run from a checkout)`;
 }
