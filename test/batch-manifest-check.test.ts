@@ -1,6 +1,6 @@
 // Checking a tree against its manifest (src/batch/manifest-check.ts, docs/MANIFEST.md "Checking
 // a tree"). Real AENV/1 envelopes are sealed into a folder with one salt, the manifest is built
-// from them and decoded back, then every tampering of issue 13 is done on the files (swap, delete,
+// from them and decoded back, then every tampering of docs/MANIFEST.md "Checking a tree" is done on the files (swap, delete,
 // rename, an older version put back, a copy, a foreign envelope, a damaged header, altered bytes);
 // observing the tree from disk must give each file exactly the expected kind. Property: for random
 // manifests and random moves, every file gets one row and only unaccounted entries are missing.

@@ -1,4 +1,4 @@
-// Checksum lists from the outside (issue 13; README.md "Checksum lists"): lists written by
+// Checksum lists from the outside (docs/batches.md "Checksum lists"): lists written by
 // the real GNU `sha256sum` (plain and --tag, names with spaces, newlines and backslashes escaped
 // the way it escapes them) are checked by `verify DIR --checksums` without a password, for aenv's
 // envelopes and for a foreign one (sealed by the stand-in for IBM's asprotect); missing, extra and

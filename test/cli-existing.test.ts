@@ -1,5 +1,5 @@
-// Outputs that already exist, and --remove-source (shared/CLI.md "An output that already
-// exists is never replaced", "--remove-source"), from the outside: the default `exists` failure
+// Outputs that already exist, and --remove-source (docs/CLI.md "Outputs that already
+// exist", "Removing the source"), from the outside: the default `exists` failure
 // (exit 1, old content kept), --skip-existing (`skipped`, exit 0), --force (atomic replace by
 // rename: a hard link to the old file keeps the old bytes; a symbolic link is replaced, not
 // written through), --remove-source only for files that ended ok, leftovers of a dead run

@@ -1,4 +1,4 @@
-// Foreign envelopes from the outside (issue 11; shared/CLI.md "Foreign envelopes"), with the
+// Foreign envelopes from the outside (docs/CLI.md "Foreign envelopes"; docs/IBM-TOOLS.md "Using IBM's tools through aenv"), with the
 // stand-in for IBM's asunprotect/asprotect (test/tools/aspera-standin.cjs): one decrypt of a tree
 // mixing AENV/1 envelopes, foreign envelopes, a damaged AENV envelope, a foreign envelope under
 // another password and a plaintext, each ending as it should with only complete outputs under

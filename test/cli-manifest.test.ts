@@ -1,4 +1,4 @@
-// The sealed batch manifest from the outside (issue 13; docs/MANIFEST.md): a tree with odd names
+// The sealed batch manifest from the outside (docs/MANIFEST.md): a tree with odd names
 // is sealed by the real `aenv encrypt -o OUT --manifest`; the manifest's text (decrypted by the
 // CLI as any named envelope) is read with an independent parser of the grammar in MANIFEST.md and
 // compared with the bytes of each envelope; then each tampering is done for real on a fresh copy

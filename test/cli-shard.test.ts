@@ -1,4 +1,4 @@
-// One tree on many machines (issue 13; README.md "Sharding", "Inputs from a list", "Merging
+// One tree on many machines (docs/batches.md "Sharding", "Inputs from a list", "Merging
 // reports"), from the outside: N `--shard K/N` runs into one shared output tree produce exactly
 // the outputs of one unsharded run, byte for byte, each file in exactly one part, each part the one
 // the documented shell rule computes; `aenv report` of their --json reports exits 0, and 1 when a
@@ -36,7 +36,7 @@ function contents(dir: string): Record<string, string> {
 
 const decrypt = (args: string[], input?: string | Buffer) => aenv(['decrypt', ...args, '--json', '--password-file', pw], input !== undefined ? { input } : {});
 
-/** The part of `rel` among `n`, computed by the shell rule of the README (bash, sha256sum, cut). */
+/** The part of `rel` among `n`, computed by the shell rule of docs/batches.md "Sharding" (bash, sha256sum, cut). */
 function shellPart(rel: string, n: number): number {
   const r = spawnSync('bash', ['-c', 'h=$(printf \'%s\' "$1" | sha256sum | cut -c1-12); echo $(( 0x$h % $2 + 1 ))', 'rule', rel, String(n)], { encoding: 'utf8' });
   return Number(r.stdout.trim());
@@ -76,7 +76,7 @@ describe('--shard K/N', () => {
     expect(Object.keys(contents(whole))).toHaveLength(names().length);
   });
 
-  it('the parts are disjoint and cover the tree; each file is in the part the README\'s shell rule computes', () => {
+  it('the parts are disjoint and cover the tree; each file is in the part docs/batches.md\'s shell rule computes', () => {
     const seen: string[] = [];
     for (let k = 1; k <= N; k++) {
       const { rows, summary } = rowsOf(readFileSync(path.join(reports, `part-${k}.jsonl`), 'utf8'));

@@ -1,5 +1,5 @@
-// `aenv decrypt -` and `aenv encrypt -` from the outside (shared/CLI.md, ENVELOPE.md "A decoder
-// reading a stream"): standard input to standard output round trips (big, empty), a truncated
+// `aenv decrypt -` and `aenv encrypt -` from the outside (docs/CLI.md "Inputs", docs/FORMAT.md
+// "Decoding a stream"): standard input to standard output round trips (big, empty), a truncated
 // stream exits 1 having written only a verified prefix, a stream that goes on after its last
 // chunk is corrupt, damage in the middle stops at the damaged chunk, wrong password and
 // not-envelope streams write nothing, and the usage errors around `-`.
@@ -42,7 +42,7 @@ beforeAll(() => {
 afterAll(() => tmp.cleanup());
 
 describe('round trips', () => {
-  it('decrypt - gives back a 3 MiB random input exactly, with the size of the spec', () => {
+  it('decrypt - gives back a 3 MiB random input exactly, with the size FORMAT.md\'s "Overhead" gives', () => {
     const chunks = Math.ceil(plain.length / CHUNK);
     expect(sealed.length).toBe(HEADER + plain.length + 16 * chunks + 40);
     const r = dec(sealed);

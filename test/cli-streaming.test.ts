@@ -1,4 +1,4 @@
-// The streaming walk from the outside (issue 13, "Large trees"): the inputs are never collected
+// The streaming walk from the outside (docs/batches.md and docs/performance.md "Large trees"): the inputs are never collected
 // first, so what a collected list used to guarantee is checked here: the -o folder inside a walked
 // folder is never walked into (a run never takes its own or older outputs as inputs), a decrypt
 // output that ends in the extension is never written where the walk could take it, each file is

@@ -1,5 +1,5 @@
-// On a real pseudo-terminal (util-linux `script`), from the outside (shared/CLI.md "Password",
-// "Results"): the password prompt does not echo (also with standard error redirected), encrypt
+// On a real pseudo-terminal (util-linux `script`), from the outside (docs/CLI.md "Passwords",
+// "What is printed"): the password prompt does not echo (also with standard error redirected), encrypt
 // asks twice, Ctrl-C at the prompt exits 130 without a stack trace, verify never prompts unless
 // --password-prompt; the progress display appears on a terminal and not without one, failures
 // do not garble it, --quiet hides it; colours only on a terminal and never with NO_COLOR.

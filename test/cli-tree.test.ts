@@ -1,4 +1,4 @@
-// Batch decryption of a realistic tree, from the outside (issue 3; shared/CLI.md "Commands",
+// Batch decryption of a realistic tree, from the outside (docs/CLI.md "Inputs",
 // "Results", "Exit status"): nested folders, unicode and odd names, good, damaged,
 // wrong-password, unsupported and plaintext files, names that would decrypt to `.`/`..`/nothing,
 // symbolic links in and out of the tree and a loop. Checks -o mirroring, decryption in place,

@@ -1,5 +1,5 @@
-// `aenv verify` and `aenv inspect` from the outside (issue 3; shared/CLI.md, ENVELOPE.md steps
-// 1-11): keyed verify runs every step (the content digest included, so a damaged trailer is
+// `aenv verify` and `aenv inspect` from the outside (docs/CLI.md "Commands"; docs/FORMAT.md
+// "Decoding a file", steps 1-11): keyed verify runs every step (the content digest included, so a damaged trailer is
 // corrupt here though decrypt calls it ok), passwordless verify checks structure and digest,
 // the summary says which kind ran, verify writes nothing and never prompts unless asked;
 // inspect shows header fields, sizes, chunk count and the batch id (salt prefix), the same for
@@ -34,7 +34,7 @@ function expected(kind: 'verify' | 'nopw'): Record<string, string> {
 }
 
 describe('verify', () => {
-  it('keyed: every step of the spec, digest included; summary says keyed; nothing written', () => {
+  it('keyed: every step of FORMAT.md, digest included; summary says keyed; nothing written', () => {
     const before = listTree(t.base);
     const r = aenv(['verify', t.src, '--json', '--password-file', t.pw]);
     expect(r.code).toBe(1);

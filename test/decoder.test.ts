@@ -1,5 +1,5 @@
-// The stream framer (src/stream/decoder.ts) on bytes alone, no cipher: the rule after step 12
-// of shared/ENVELOPE.md. It hands out every chunk proven not to be the last (more than a
+// The stream framer (src/stream/decoder.ts) on bytes alone, no cipher: the rule of docs/FORMAT.md
+// "Decoding a stream". It hands out every chunk proven not to be the last (more than a
 // trailer's worth of bytes follows it) as soon as it can; at the end what it holds must be one
 // chunk (not empty unless it is the only one) and a trailer, else the stream is corrupt, "ended
 // early", naming where. Also the encoder's count of plaintext bytes (what `encrypt -` reports)

@@ -1,6 +1,6 @@
 // Faults: hostile envelopes. fast-check mutates the header (bit flips, and forgeries with a
 // recomputed header_check) and the tail (flips, cuts, extensions, a replaced trailer); every
-// mutant gets exactly the status ENVELOPE.md's step order gives it, from decrypt, keyed verify,
+// mutant gets exactly the status docs/FORMAT.md's step order gives it, from decrypt, keyed verify,
 // passwordless verify and inspect alike (an oracle below walks the steps on the bytes and
 // compares them with the original: any change to authenticated bytes is caught at the first
 // step that covers them; test/helpers/oracle.ts); nothing throws, decrypt writes nothing unless it is ok, and an ok
@@ -86,7 +86,7 @@ function mutate(env: Buffer, muts: Mutation[]): Buffer {
 }
 
 /** A forgery that keeps the KDF parameters within the limits but changes them costs a real KDF
- * of up to about a second by design (ENVELOPE.md); such cases are left to the limits tests. */
+ * of up to about a second by design (docs/FORMAT.md "KDF parameters and limits"); such cases are left to the limits tests. */
 function costlyForgery(env: Buffer, mutated: Buffer): boolean {
   if (mutated.length < 24) return false;
   const p = (b: Buffer) => ({ kdf: b[10]!, p1: b.readUInt32LE(OFF_P1), p2: b.readUInt32LE(16), p3: b.readUInt32LE(20) });

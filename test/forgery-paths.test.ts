@@ -1,4 +1,4 @@
-// Chunk forgeries on every code path that opens chunks (issue 14): the payload of a small file is
+// Chunk forgeries on every code path that opens chunks (docs/FORMAT.md "Decoding a file", step 10): the payload of a small file is
 // opened in one piece on the calling thread (inline), a large file's blocks on the worker
 // threads, and a stream's blocks as the stream framer hands them out (with and without the
 // workers). On each path, for both suites: the last chunk dropped (the one before it is then

@@ -3,7 +3,7 @@
 // size), recomputes header_check and the trailer's content digest, and so gets past steps 1-5,
 // 7-9. Only the keyed check of step 6 (header_mac, compared over all 32 bytes) can stop it:
 // decrypt, keyed verify and the stream decoder all say wrong-password and write nothing, while
-// passwordless verify, which cannot tell, says ok (ENVELOPE.md: the digest proves nothing against
+// passwordless verify, which cannot tell, says ok (docs/FORMAT.md "Trailer": the digest proves nothing against
 // a forger). Both suites. The controls: the untouched envelope opens, so the keyed check is
 // reached and is what rejects the forgeries.
 

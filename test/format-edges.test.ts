@@ -4,8 +4,8 @@
 // is judged before steps 4-5 at exactly 183 and 184 bytes; the encoder refuses to write a header
 // outside the limits, saying which; every KDF limit at both edges of every parameter, with the
 // reason a user reads; the detail of each header and layout status; the last chunk's size; nonces
-// written into a reused buffer; the names and KDF descriptions the CLI shows (shared/CLI.md,
-// README "inspect"); which statuses count as failures (exit status 1).
+// written into a reused buffer; the names and KDF descriptions the CLI shows (docs/CLI.md
+// "Options", "inspect"); which statuses count as failures (exit status 1).
 
 import { describe, expect, it } from 'vitest';
 import { HEADER_LEN, KDF_ARGON2ID, KDF_NAMES, KDF_PBKDF2, KDF_SCRYPT, MAGIC, MIN_ENVELOPE_LEN, SUITE_NAMES, TRAILER_MAGIC } from '../src/format/constants.js';
@@ -101,12 +101,12 @@ describe('the encoder never writes a header outside the limits', () => {
 });
 
 describe('what the CLI shows', () => {
-  it('suite and KDF names as the flags spell them (shared/CLI.md)', () => {
+  it('suite and KDF names as the flags spell them (docs/CLI.md)', () => {
     expect(SUITE_NAMES).toEqual({ 1: 'aes-256-gcm', 2: 'chacha20-poly1305' });
     expect(KDF_NAMES).toEqual({ 1: 'scrypt', 2: 'argon2id', 3: 'pbkdf2' });
   });
 
-  it('KDF parameters described as inspect prints them (README)', () => {
+  it('KDF parameters described as inspect prints them (docs/CLI.md "inspect")', () => {
     expect(describeKdf(DEFAULT_PARAMS[KDF_SCRYPT])).toBe('scrypt(log2N=17, r=8, p=1)');
     expect(describeKdf(DEFAULT_PARAMS[KDF_ARGON2ID])).toBe('argon2id(m=65536 KiB, t=3, p=1)');
     expect(describeKdf(DEFAULT_PARAMS[KDF_PBKDF2])).toBe('pbkdf2-sha256(iterations=600000)');
@@ -118,7 +118,7 @@ describe('what the CLI shows', () => {
   });
 });
 
-describe('KDF limits at both edges of every parameter (ENVELOPE.md table), with the reason', () => {
+describe('KDF limits at both edges of every parameter (FORMAT.md table), with the reason', () => {
   const S = (p1: number, p2: number, p3: number): KdfParams => ({ kdf: KDF_SCRYPT, p1, p2, p3 });
   const A = (p1: number, p2: number, p3: number): KdfParams => ({ kdf: KDF_ARGON2ID, p1, p2, p3 });
   const P = (p1: number, p2: number, p3: number): KdfParams => ({ kdf: KDF_PBKDF2, p1, p2, p3 });

@@ -1,11 +1,12 @@
 // Interop with an independent implementation of AENV/1: test/interop/aenv_ref.py, a small Python
-// encoder/decoder written from shared/ENVELOPE.md alone (on Python's `cryptography` and argon2-cffi), so that
+// encoder/decoder written from the AENV/1 specification alone (docs/FORMAT.md; on Python's
+// `cryptography` and argon2-cffi), so that
 // a bug aenv shares with its own vectors or tests is unlikely to be shared with it too.
 //  (a) the reference gives every vector of test/vectors its expected statuses, plaintext and keys;
 //  (b) envelopes `aenv encrypt` makes (both suites x chunk sizes 4 KiB, 64 KiB, 1 MiB x plaintext
 //      sizes 0, 1, C-1, C, C+1, 3C+5 under PBKDF2, and both suites under scrypt and Argon2id at
 //      one chunk size each) open in the reference with the same bytes, and their headers carry
-//      what was asked, the spec's default KDF costs and a fresh file_nonce per file;
+//      what was asked, the default KDF costs of docs/FORMAT.md and a fresh file_nonce per file;
 //  (c) envelopes the reference makes over the full matrix (both suites x three KDFs x the three
 //      chunk sizes x the six plaintext sizes, non-default in-limit KDF parameters, p > 1
 //      included) decrypt, verify with a password and verify without one in aenv;

@@ -1,7 +1,7 @@
 // Property tests (fast-check): random plaintexts of random sizes round-trip for every suite,
 // KDF and chunk size, across both backends (sealed by one, opened by the other, as files and as
 // streams); and changing, removing or adding any byte of an envelope, or cutting it, gives the
-// exact status ENVELOPE.md's step order says, in every mode (decrypt, keyed and passwordless
+// exact status docs/FORMAT.md's step order says, in every mode (decrypt, keyed and passwordless
 // verify, the stream decoder): a changed byte by where it lies, the others by the oracle of
 // test/helpers/oracle.ts, which walks the steps on the bytes.
 
@@ -178,7 +178,7 @@ describe('damage never passes', () => {
     expect((await verifyFile(src, newContext(node, null))).status).toBe(want.nopw);
   });
 
-  it('any removed or inserted byte, or a cut anywhere: the status ENVELOPE.md\'s steps give, file and stream alike', async () => {
+  it('any removed or inserted byte, or a cut anywhere: the status FORMAT.md\'s steps give, file and stream alike', async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: env.length - 1 }), fc.constantFrom('remove', 'insert', 'cut'), fc.integer({ min: 0, max: 255 }), async (pos, how, v) => {
       const bad = how === 'remove' ? Buffer.concat([env.subarray(0, pos), env.subarray(pos + 1)])
         : how === 'insert' ? Buffer.concat([env.subarray(0, pos), Buffer.of(v), env.subarray(pos)])

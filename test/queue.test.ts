@@ -1,7 +1,7 @@
 // The stream framer's byte queue (src/stream/queue.ts): bytes come out in the order they went
 // in, whatever the pieces; a run that lies in one piece is a view of it (not copied), every
 // other byte is copied exactly once (`copied` counts them: the stream decoder's linear cost,
-// issue 9 item 6); used-up pieces are dropped so the queue's own bookkeeping stays bounded over
+// docs/FORMAT.md "Decoding a stream"); used-up pieces are dropped so the queue's own bookkeeping stays bounded over
 // a long stream.
 
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,5 @@
-// `aenv selftest` (issue 12): its embedded known answers are exactly the shared test vectors
+// `aenv selftest` (docs/air-gap.md "Install on the isolated machine"; docs/FORMAT.md "Test
+// vectors"): its embedded known answers are exactly the shared test vectors
 // (so they cannot drift), it passes from the checkout and from the single binary run alone in
 // an empty environment, and it would fail if the crypto gave other answers.
 

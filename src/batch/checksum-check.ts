@@ -2,7 +2,7 @@
 // turned around for a folder: every file of the tree is either in the list with the right digest
 // (ok), in it with another digest (mismatch), or not in it (extra); every listed file the tree
 // lacks is missing. `verify DIR --checksums FILE` checks the envelopes, `decrypt --checksums
-// FILE` each plaintext before it is committed (README.md "Checksum lists"). Pure: the caller
+// FILE` each plaintext before it is committed (docs/batches.md "Checksum lists"). Pure: the caller
 // computes the digests.
 
 import type { ChecksumEntry, ChecksumList } from './checksums.js';

@@ -1,7 +1,7 @@
 // Checksum lists in the format of GNU coreutils `sha256sum` (coreutils src/digest.c: split_3,
 // bsd_split_3, filename_unescape, output_file, digest_check; behaviour checked against
 // sha256sum 9.1 in test/batch-checksums.test.ts), for `verify --checksums`, `decrypt
-// --checksums` and `verify --write-checksums` (README.md "Checksum lists").
+// --checksums` and `verify --write-checksums` (docs/batches.md "Checksum lists").
 //
 // Reading, as `sha256sum -c` reads:
 // - lines end in LF; one CR before it is removed (CRLF files); empty lines are skipped;

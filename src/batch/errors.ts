@@ -1,5 +1,5 @@
 // The one error type of src/batch: a one-line message and a hint, as every aenv usage error
-// carries (shared/CLI.md "Exit status" 2). The CLI turns it into its own UsageError; src/batch
+// carries (docs/CLI.md "Exit status" 2). The CLI turns it into its own UsageError; src/batch
 // stays below src/cli and imports nothing from it.
 
 export class BatchError extends Error {

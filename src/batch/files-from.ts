@@ -1,4 +1,4 @@
-// --files-from FILE (`-` for standard input) and -0 (README.md "Inputs from a list"): the
+// --files-from FILE (`-` for standard input) and -0 (docs/batches.md "Inputs from a list"): the
 // PATHs of a run, one per line or NUL-separated, read chunk by chunk so a list of any size streams
 // through in bounded memory (one entry of at most MAX_ENTRY_BYTES at a time). The rules, as `xargs
 // -d '\n'`/`xargs -0`, `tar -T`/`tar --null -T` and `rsync --files-from [--from0]` read lists:

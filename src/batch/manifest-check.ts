@@ -1,5 +1,5 @@
 // Checking a tree against its sealed manifest (docs/MANIFEST.md "Checking a tree"): AENV/1
-// authenticates each file but not the batch (shared/ENVELOPE.md "What AENV/1 does not protect");
+// authenticates each file but not the batch (docs/FORMAT.md "What AENV/1 does not protect");
 // the manifest binds names to envelopes through each envelope's file_nonce (32 random bytes,
 // unique per file) and content_digest. Each envelope found in the tree, and each listed one not
 // found, gets one kind:

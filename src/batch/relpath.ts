@@ -1,5 +1,5 @@
 // Relative paths inside a batch, as the checksum lists, the manifest and the shard hash see them
-// (docs/MANIFEST.md "Paths", README.md "Batches"): UTF-8 text, `/` between segments on every platform,
+// (docs/MANIFEST.md "Paths", docs/batches.md): UTF-8 text, `/` between segments on every platform,
 // no empty, `.` or `..` segment, no leading `/`, no NUL. Pure string functions.
 
 /** Why `p` is not a canonical relative path, or null when it is one. */

@@ -1,6 +1,6 @@
-// `aenv report FILES...` (README.md "Merging reports"): the --json reports of several runs
-// (the shards of one tree, run on many machines) merged into one summary, as shared/CLI.md
-// "Results" and README.md "Results" define a report: one JSON object per file
+// `aenv report FILES...` (docs/batches.md "Merging reports"): the --json reports of several runs
+// (the shards of one tree, run on many machines) merged into one summary, as docs/CLI.md
+// "JSON lines" defines a report: one JSON object per file
 // `{"path", "output"?, "status", "bytes", "detail", ...}` and a last line `{"summary": {...}}`.
 //
 // Merge rules:

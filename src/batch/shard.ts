@@ -1,4 +1,4 @@
-// --shard K/N (README.md "Sharding"): run part K of N of a tree, so that N machines (a Slurm
+// --shard K/N (docs/batches.md "Sharding"): run part K of N of a tree, so that N machines (a Slurm
 // array job, GNU parallel) share one tree with no coordination. A file's part depends only on its
 // path relative to the walked PATH:
 //

@@ -1,4 +1,4 @@
-// The aenv command line (shared/CLI.md): flags parsed by yargs from the option table
+// The aenv command line (docs/CLI.md): flags parsed by yargs from the option table
 // (options.ts), each command's values checked against the table's types and handed to its
 // function (commands.ts). Usage errors exit 2 with `aenv: error:` and an `aenv: hint:` line;
 // nothing prints a stack trace.

@@ -1,4 +1,4 @@
-// The command line's commands and options as data (shared/CLI.md "Commands"): yargs is built
+// The command line's commands and options as data (docs/CLI.md "Commands", "Options"): yargs is built
 // from this table (main.ts), and so are the man page and the shell completions of a release,
 // so --help, `man aenv` and Tab completion cannot drift apart. The types of the parsed options
 // come from the table too (ArgsOf): an option added here is a field every command's check
@@ -48,7 +48,7 @@ const OPENING = [
   { name: 'kdf-budget', type: 'number', arg: 'SECONDS', default: 600, describe: 'stop starting key derivations once they took this long in all (hostile headers); the rest fail as unsupported' },
 ] as const satisfies readonly OptionSpec[];
 
-/** decrypt, verify, encrypt: inputs from a list, and one part of many (README.md "Batches"). */
+/** decrypt, verify, encrypt: inputs from a list, and one part of many (docs/batches.md "Inputs from a list", "Sharding"). */
 const BATCH = [
   { name: 'files-from', type: 'string', arg: 'FILE', complete: 'file', describe: 'also take the paths listed in FILE, one per line (NUL-separated with -0); - reads standard input' },
   { name: 'null', alias: '0', type: 'boolean', default: false, describe: 'the --files-from list is NUL-separated (as find -print0 writes)' },
@@ -60,7 +60,7 @@ const MANIFEST_CHECK = {
   describe: 'require a sealed batch manifest at the root of each folder PATH (a tree that has one is always checked against it)',
 } as const satisfies OptionSpec;
 
-/** decrypt: the content digest of large files too (ENVELOPE.md step 11 makes it optional). */
+/** decrypt: the content digest of large files too (docs/FORMAT.md "Decoding a file", step 11 makes it optional). */
 const CHECK_DIGEST = {
   name: 'check-digest', type: 'boolean', default: false,
   describe: 'also check the trailer digest of large files (always done for files up to 1 MiB, and for large ones when a core is spare)',
@@ -112,7 +112,7 @@ export const COMMANDS = [
       ...WRITING,
       // No yargs defaults for these three: --format ibm refuses them when given (their defaults: validate.ts).
       { name: 'suite', type: 'string', choices: ['aes-256-gcm', 'chacha20-poly1305'], describe: 'AEAD cipher suite (default aes-256-gcm)' },
-      { name: 'kdf', type: 'string', choices: ['scrypt', 'argon2id', 'pbkdf2'], describe: 'password KDF, default costs from the spec (default scrypt)' },
+      { name: 'kdf', type: 'string', choices: ['scrypt', 'argon2id', 'pbkdf2'], describe: 'password KDF at the format\'s default costs (default scrypt)' },
       { name: 'chunk-size', type: 'string', arg: 'BYTES', describe: 'plaintext bytes per chunk: power of two, 4K..16M (default 65536)' },
       { name: 'format', type: 'string', choices: ['aenv', 'ibm'], default: 'aenv', describe: 'envelope format: aenv (AENV/1) or ibm (sealed by IBM\'s asprotect)' },
       {

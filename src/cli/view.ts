@@ -1,4 +1,4 @@
-// What people and scripts see of a run (shared/CLI.md "Results"): with --json one JSON object
+// What people and scripts see of a run (docs/CLI.md "Results", "What is printed"): with --json one JSON object
 // per file and a summary line; otherwise a readable line per file (with a hint on failures), a
 // progress display on a terminal's standard error, and a summary table by status. A row checked
 // against a batch manifest or a checksum list says so (`batch`, `batch_detail`, `checksum`).

@@ -1,5 +1,5 @@
 // The SHA-256 (FIPS 180-4) of a whole file, trailer included, as `sha256sum` computes it: what
-// checksum lists hold (README.md "Checksum lists"). `verify --checksums` and
+// checksum lists hold (docs/batches.md "Checksum lists"). `verify --checksums` and
 // `--write-checksums` hash each envelope (aenv's or IBM's: any file) with it, and `decrypt
 // --checksums` hashes what IBM's tool left before it is committed. The file read is the one the
 // walk saw (device and inode), and it must not change while it is read.

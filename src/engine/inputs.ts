@@ -1,4 +1,4 @@
-// The inputs of a run as one stream (README.md "Inputs from a list", "Sharding", "Large
+// The inputs of a run as one stream (docs/batches.md "Inputs from a list", "Sharding", "Large
 // trees"): the PATH arguments, then the paths of --files-from (read as the list streams in, one
 // per line or NUL-separated), each walked by the run's one Walker; only the files of --shard K/N
 // pass; the batch manifest at the root of a folder PATH is told apart (verify checks it as an

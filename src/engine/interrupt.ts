@@ -1,4 +1,4 @@
-// Interruption of a run (shared/CLI.md "Exit status"): SIGINT sets the run's flag, so files in
+// Interruption of a run (docs/CLI.md "Exit status"): SIGINT sets the run's flag, so files in
 // flight clean up and no new one starts, and stops IBM's tools (`abort`); a second SIGINT exits
 // at once. A stream (`decrypt -`, `encrypt -`) leaves no file behind, and a read from an idle pipe
 // or terminal would never see the flag: it ends at once.

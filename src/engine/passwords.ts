@@ -1,4 +1,4 @@
-// Where the password comes from (shared/CLI.md "Password"), in this order: --password-file
+// Where the password comes from (docs/CLI.md "Passwords"), in this order: --password-file
 // (its first line, without the line ending), ASPERA_SCP_FILEPASS, then the command line's prompt
 // without echo when standard input is a terminal and not the run's data; or, for decrypt and
 // verify, a whole list of them (--password-list), which combines with no other source. Never

@@ -1,5 +1,5 @@
-// The payload of one envelope, from the disk to the output (shared/ENVELOPE.md decoding steps
-// 7-12, and sealing in reverse). Read this file top to bottom to follow a block:
+// The payload of one envelope, from the disk to the output (docs/FORMAT.md "Decoding a file",
+// steps 7-12, and sealing in reverse). Read this file top to bottom to follow a block:
 //
 //   1. the header is read (a small file is read whole, at once, synchronously);
 //   2. the content digest starts at once, reading on its own while the KDF runs, then takes
@@ -64,7 +64,7 @@ export async function readTrailer(env: Envelope): Promise<Uint8Array> {
 // ---------------------------------------------------------------- 2. the content digest
 
 /**
- * Whether decrypt computes the content digest too (ENVELOPE.md step 11: it may; every chunk is
+ * Whether decrypt computes the content digest too (docs/FORMAT.md "Decoding a file", step 11: it may; every chunk is
  * authenticated anyway, so a mismatch is only a warning). It is free for a file read whole, and
  * for a large one when a core is left over once the main thread and the workers have theirs;
  * else it would take the main thread's time from reading and writing (measured: 0.65 s of CPU
@@ -240,7 +240,8 @@ export interface Plain {
  * Step 10: the plaintext of `blocks`, in order, each released only once every chunk in it
  * verified; a failed tag throws `corrupt` naming the chunk and its offset. Up to `depth`
  * blocks are worked on at once, and a block is handed on as soon as it is opened, even while
- * the source has nothing new (a stream on an idle pipe: ENVELOPE.md holds back no more than it must).
+ * the source has nothing new (a stream on an idle pipe: docs/FORMAT.md "Decoding a stream"
+ * holds back no more than it must).
  */
 export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, depth: number, chunkSize: number, run: RunContext): AsyncGenerator<Plain> {
   const inFlight: { block: Block; done: Promise<Done> }[] = [];

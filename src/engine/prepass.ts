@@ -2,7 +2,7 @@
 // run itself streams its inputs (inputs.ts) and never holds the whole list:
 //
 // - the total for the progress display on a terminal (files and bytes of this run's part);
-// - issue 9's guarantee that a run in which one file's output is another of its inputs is a
+// - the guarantee that a run in which one file's output is another of its inputs is a
 //   usage error before anything is touched (`x.aspera-env.aspera-env` decrypts to `x.aspera-env`).
 //   Only a decrypt input whose name ends in the extension twice can have an output that is an
 //   input, so the first pass collects just those (usually none); only if there are any, a second

@@ -1,4 +1,4 @@
-// `aenv report FILES...` (README.md "Merging reports"): the --json reports of several runs (the
+// `aenv report FILES...` (docs/batches.md "Merging reports"): the --json reports of several runs (the
 // shards of one tree, run on many machines) read as they stream in (`-`: standard input) and
 // merged by src/batch/report.ts into one summary, the failed rows and what is wrong with the set.
 

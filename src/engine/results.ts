@@ -1,4 +1,4 @@
-// The row of one file (shared/CLI.md "Results"), and how a failure becomes a status with a
+// The row of one file (docs/CLI.md "Results"), and how a failure becomes a status with a
 // one-line detail: envelope verdicts keep theirs, a refused replace is `exists`, a spent
 // --kdf-budget `unsupported`, anything from the file system `io-error` (the statuses and their
 // hints: engine/statuses.ts).

@@ -1,4 +1,4 @@
-// A run (shared/CLI.md): the engine's front door. Given a job (engine/job.ts) and a view, it
+// A run (docs/CLI.md): the engine's front door. Given a job (engine/job.ts) and a view, it
 // checks before any work what can be checked (usage errors: exit status 2), takes the password,
 // pulls the inputs (engine/inputs.ts) through `jobs` lanes (engine/lanes.ts), each file through
 // its step (engine/steps.ts: its output planned, the file opened, written and committed, the

@@ -1,5 +1,5 @@
 // What a file ends with, what it means for the run's exit status, and what the user does about
-// it (shared/CLI.md "Results" and "Exit status"): one table. A hint is one short sentence that
+// it (docs/CLI.md "Results" and "Exit status"): one table. A hint is one short sentence that
 // says what to do, printed under a failed row (`hint:`), as age prints its hints. The decoder's
 // verdicts (format/status.ts) are the first five statuses; the run adds the rest.
 
@@ -61,7 +61,7 @@ export const ROW_HINTS = {
 
 /** Hints of io-errors with aenv's own codes (fsops). */
 export const IO_HINTS: Readonly<Record<string, string>> = {
-  ETAMPERED: 'check who can write to the output folder (see "Shared folders" in the README), then run again',
+  ETAMPERED: 'check who can write to the output folder (see docs/shared-folders.md), then run again',
   EREPLACED: 'check who can write to its folder, then run again',
   ECHANGED: 'run again once the file is complete',
   ENOTREG: 'give regular files only',
@@ -75,5 +75,5 @@ export const STREAM_HINTS: Readonly<Partial<Record<Status, string>>> = {
 
 /** The warning of a row whose output folder other users can write to (said once per folder and run). */
 export function sharedFolderWarning(folder: string): string {
-  return `other users can write to ${showPath(folder)} (no sticky bit): they can rename or replace files there while aenv works; aenv checks every commit, but see "Shared folders" in the README`;
+  return `other users can write to ${showPath(folder)} (no sticky bit): they can rename or replace files there while aenv works; aenv checks every commit, but see docs/shared-folders.md`;
 }

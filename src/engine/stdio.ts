@@ -1,5 +1,5 @@
 // `decrypt -` and `encrypt -`: standard input to standard output. Decrypting follows the
-// stream rule of shared/ENVELOPE.md: the header is judged as a file of the same bytes would be
+// stream rule of docs/FORMAT.md "Decoding a stream": the header is judged as a file of the same bytes would be
 // (steps 1-6 before any output), then the stream framer (stream/decoder.ts) hands whole chunks
 // to the same pipeline as files (engine/pipeline.ts), and only verified plaintext is written; a
 // stream that ends early, goes on after its last chunk or fails a tag ends with a failure.

@@ -1,4 +1,4 @@
-// The count of a run's rows (shared/CLI.md "Results"): by status, bytes, the files each listed
+// The count of a run's rows (docs/CLI.md "Results"): by status, bytes, the files each listed
 // password opened, and the time; the summary is made from it, so its counts are the rows'.
 
 import type { Summary, SummaryFields } from './job.js';

@@ -1,4 +1,4 @@
-// Which of IBM's tools a run uses (issue 11; shared/CLI.md "Foreign envelopes"): --asunprotect /
+// Which of IBM's tools a run uses (docs/CLI.md "Foreign envelopes"; docs/IBM-TOOLS.md "Finding the tools"): --asunprotect /
 // --asprotect, else AENV_*, PATH, IBM's install folders. A flag or variable naming something
 // unusable is a usage error, never a silent fall-through; and what --version, --help and inspect
 // say about the tools.

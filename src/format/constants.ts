@@ -1,4 +1,4 @@
-// Constants of the AENV/1 envelope (shared/ENVELOPE.md "Layout"). Pure data, no I/O.
+// Constants of the AENV/1 envelope (docs/FORMAT.md "Layout", "Header"). Pure data, no I/O.
 
 export const MAGIC = Uint8Array.of(0x41, 0x45, 0x4e, 0x56, 0x0d, 0x0a, 0x1a, 0x0a); // "AENV\r\n\x1a\n"
 export const TRAILER_MAGIC = Uint8Array.of(0x41, 0x45, 0x4e, 0x56, 0x45, 0x4e, 0x44, 0x0a); // "AENVEND\n"

@@ -1,4 +1,4 @@
-// The 128-byte AENV/1 header (shared/ENVELOPE.md "Header" and decoding steps 1-5).
+// The 128-byte AENV/1 header (docs/FORMAT.md "Header" and "Decoding a file" steps 1-5).
 // Pure: bytes in, fields or a status out. The keyed step (6, header_mac) is in crypto/keys.ts.
 
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -1,4 +1,4 @@
-// KDF parameters of AENV/1 and their limits (shared/ENVELOPE.md "KDF parameters and limits").
+// KDF parameters of AENV/1 and their limits (docs/FORMAT.md "KDF parameters and limits").
 // A decoder rejects parameters outside the limits before any KDF work, so a hostile header
 // cannot make it allocate gigabytes or spin for hours.
 

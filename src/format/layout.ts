@@ -1,4 +1,4 @@
-// Payload layout of AENV/1 (shared/ENVELOPE.md "Payload", "Trailer", decoding steps 7-8,
+// Payload layout of AENV/1 (docs/FORMAT.md "Payload", "Trailer", "Decoding a file" steps 7-8,
 // "Overhead"): chunk count from the payload length, chunk nonces, the trailer.
 
 import { HEADER_LEN, TAG_LEN, TRAILER_LEN, TRAILER_MAGIC } from './constants.js';

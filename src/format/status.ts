@@ -1,7 +1,6 @@
-// A decoder's verdicts on an envelope (shared/ENVELOPE.md "Statuses, as a decoder reports
-// them") and the one error type that carries one. What the command line adds to these (exists,
-// skipped, io-error, tool-error) is in engine/results.ts; what a user does about each, in
-// cli/statuses.ts.
+// A decoder's verdicts on an envelope (docs/FORMAT.md "Statuses") and the one error type that
+// carries one. What a run adds to these (exists, skipped, io-error, tool-error, missing), and what
+// a user does about each, is in engine/statuses.ts.
 
 export type EnvelopeStatus = 'ok' | 'not-envelope' | 'unsupported' | 'corrupt' | 'wrong-password';
 

@@ -1,4 +1,4 @@
-// Where each output goes (shared/CLI.md "Output names"): `a/b.csv.aspera-env` decrypts to
+// Where each output goes (docs/CLI.md "Output names"): `a/b.csv.aspera-env` decrypts to
 // `a/b.csv`, beside its envelope or mirrored under -o DIR; encrypt adds the extension.
 // No output path ever leaves DIR or the PATH's own folder, whatever the names contain (by name
 // here; by real path in dirs.ts, which creates the folders and checks them again before every

@@ -1,4 +1,4 @@
-// Walking the PATH arguments (shared/CLI.md "Commands"): files as given, folders recursively,
+// Walking the PATH arguments (docs/CLI.md "Inputs"): files as given, folders recursively,
 // regular files only, symbolic links followed only when asked and then never in a loop: one set
 // of visited folders (device:inode) for the whole run, so every folder is listed once however
 // many links lead to it. Each found file remembers the PATH it came from (so its output can

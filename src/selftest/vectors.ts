@@ -1,14 +1,14 @@
 // Known answers for `aenv selftest`: three envelopes of the shared test vectors
-// (shared/vectors/, made by an independent implementation of shared/ENVELOPE.md), with the
+// (test/vectors/, made by an independent implementation of the format: docs/FORMAT.md "Test vectors"), with the
 // master key and the plaintext digest that implementation computed. They cover both cipher
 // suites and all three KDFs at the format's cheapest costs. test/selftest.test.ts checks that
 // these bytes equal the vector files, so they cannot drift from them.
 
-/** The password of every vector here (shared/vectors/vectors.json). */
+/** The password of every vector here (test/vectors/vectors.json). */
 export const VECTOR_PASSWORD = 'correct horse \u2603 battery';
 
 export interface KnownAnswer {
-  /** The vector's file name in shared/vectors. */
+  /** The vector's file name in test/vectors. */
   file: string;
   what: string;
   /** Hex of the master key (the KDF's output). */

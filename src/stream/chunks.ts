@@ -1,4 +1,4 @@
-// The chunk walk of the AENV/1 payload (shared/ENVELOPE.md "Payload", decoding step 10), the
+// The chunk walk of the AENV/1 payload (docs/FORMAT.md "Payload", "Decoding a file" step 10), the
 // one place in aenv that turns a run of chunks into AEAD calls: chunk i is sealed under
 // nonce_i = i (11 bytes, big-endian) || 1 if it is the file's last chunk else 0, with empty
 // associated data. Pure (no I/O, no threads); the worker threads run these same functions.

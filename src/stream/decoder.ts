@@ -1,4 +1,4 @@
-// Decoding a stream of unknown length (shared/ENVELOPE.md, the rule after step 12): hold back
+// Decoding a stream of unknown length (docs/FORMAT.md "Decoding a stream"): hold back
 // at least B + 40 bytes until it is known whether the held chunk is the last, hand out every
 // whole chunk known not to be the last at once, and at the end split what is held (one chunk at
 // most, and the trailer), reporting a stream that ends early, or inside a tag, as corrupt.

@@ -1,5 +1,5 @@
-// Sealing a plaintext of any length into an AENV/1 payload and trailer (shared/ENVELOPE.md
-// "Payload", "Trailer"): chunks of exactly C bytes, the last one 1..C bytes (0 only for an empty
+// Sealing a plaintext of any length into an AENV/1 payload and trailer (docs/FORMAT.md
+// "Payload", "Trailer", "Encoding"): chunks of exactly C bytes, the last one 1..C bytes (0 only for an empty
 // plaintext), the last flag on the final chunk, and SHA-256 of header || payload in the trailer.
 // Pure (sans-I/O); holds back at most C bytes to know which chunk is the last, and seals with
 // the chunk walk of chunks.ts. Linear in its input: see queue.ts.

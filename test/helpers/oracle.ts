@@ -1,5 +1,5 @@
 // The status each decoding mode must give a damaged or forged envelope, worked out from
-// shared/ENVELOPE.md's step order alone (no aenv code): steps 1-5 and 7-8 are run on the bytes
+// docs/FORMAT.md "Decoding a file" alone (no aenv code): steps 1-5 and 7-8 are run on the bytes
 // here; the keyed steps (6, 10, 11) and the digest (9) are judged by comparing the bytes with the
 // original envelope, relying on what they promise: any change to the bytes a check covers is
 // caught by the first check that covers them (a forger without the password cannot do better).
@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 const MAGIC_BYTES = Buffer.from('AENV\r\n\x1a\n', 'latin1');
 const TRAILER_MAGIC_BYTES = Buffer.from('AENVEND\n', 'latin1');
 
-/** The KDF limits table of ENVELOPE.md, written out again (not aenv's checkKdfParams). */
+/** The KDF limits table of docs/FORMAT.md ("KDF parameters and limits"), written out again (not aenv's checkKdfParams). */
 function withinLimits(kdf: number, p1: number, p2: number, p3: number): boolean {
   if (kdf === 1) return p1 >= 14 && p1 <= 20 && p2 >= 8 && p2 <= 32 && p3 >= 1 && p3 <= 16 && 128 * p2 * 2 ** p1 * p3 <= 2 ** 30;
   if (kdf === 2) return p1 >= 19456 && p1 <= 1048576 && p2 >= 2 && p2 <= 16 && p3 >= 1 && p3 <= 16 && p1 * p2 <= 4194304;

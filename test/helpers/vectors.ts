@@ -1,4 +1,4 @@
-// The independent implementation's test vectors (copied from shared/vectors), as data.
+// The independent implementation's test vectors (test/vectors/, a byte-identical copy of the independent implementation's set: docs/FORMAT.md "Test vectors"), as data.
 
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # aenv_ref.py -- an independent reference implementation of the AENV/1
 # `.aspera-env` envelope format (encoder and decoder), written from
-# shared/ENVELOPE.md alone, without looking at aenv's TypeScript sources, so
+# the AENV/1 specification alone (stated in this repository as docs/FORMAT.md), without looking at aenv's TypeScript sources, so
 # that aenv and this file are unlikely to share a bug. Used by
 # test/interop.test.ts to check that envelopes aenv makes open here and that
 # envelopes made here open in aenv.
@@ -25,7 +25,7 @@
 # With a directory, every regular file under it (sorted, recursive) is handled;
 # encrypt writes OUTDIR/SUB/NAME.aspera-env, decrypt writes OUTDIR/SUB/NAME without
 # the `.aspera-env` suffix. One run shares a salt (encrypt) and caches master keys
-# keyed by (password, kdf, params, salt), as the spec allows.
+# keyed by (password, kdf, params, salt), as docs/FORMAT.md "Keys" allows.
 # Exit codes: 0 all ok, 1 some file not ok, 2 usage error.
 
 import hashlib
@@ -129,7 +129,7 @@ def read_password_file(path):
 
 
 def params_ok(kdf, p1, p2, p3):
-    """KDF limits of the spec's table (kdf must already be known)."""
+    """KDF limits of docs/FORMAT.md's table (kdf must already be known)."""
     if kdf == KDF_SCRYPT:
         if not (14 <= p1 <= 20 and 8 <= p2 <= 32 and 1 <= p3 <= 16):
             return False
@@ -224,7 +224,7 @@ def encode(plaintext, password, suite, kdf, chunk_log2, params=None, salt=None, 
 # ---------------------------------------------------------------- decode
 
 def decode(path, password, mode):
-    """Runs decoding steps 1-11 of the spec on the file at `path`.
+    """Runs decoding steps 1-11 of docs/FORMAT.md on the file at `path`.
 
     mode is 'decrypt' (needs a password) or 'verify' (password optional).
     Returns a dict: status (ok | not-envelope | unsupported | corrupt |
@@ -412,7 +412,7 @@ def _emit(obj):
 
 def main(argv):
     import argparse
-    ap = argparse.ArgumentParser(prog="aenv_ref.py", description="AENV/1 reference (from ENVELOPE.md)")
+    ap = argparse.ArgumentParser(prog="aenv_ref.py", description="AENV/1 reference (docs/FORMAT.md)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("decrypt")
     d.add_argument("file")

@@ -1,4 +1,4 @@
-// Checksum lists in a run (README.md "Checksum lists"): `verify DIR --checksums FILE` checks
+// Checksum lists in a run (docs/batches.md "Checksum lists"): `verify DIR --checksums FILE` checks
 // every envelope's SHA-256 (any file: aenv's, IBM's, or not an envelope at all) against a list in
 // the sha256sum format, names relative to DIR; `decrypt --checksums FILE` checks each plaintext
 // before it is committed, names relative to the output tree; listed files that are not there get

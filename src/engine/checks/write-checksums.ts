@@ -1,4 +1,4 @@
-// `verify DIR --write-checksums FILE` (README.md "Checksum lists"): every envelope's SHA-256,
+// `verify DIR --write-checksums FILE` (docs/batches.md "Checksum lists"): every envelope's SHA-256,
 // named below the folder PATH, written once the run is done in the sha256sum format (in the
 // byte order of the names), replacing FILE as a shell's > would, but atomically.
 
