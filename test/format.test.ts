@@ -23,7 +23,7 @@ describe('header steps 1-5', () => {
     expect(h.fileNonce).toEqual(fields.fileNonce);
     expect(h.headerMac).toEqual(new Uint8Array(32).fill(1));
   });
-  it('judges size and version in FORMAT.md's order', () => {
+  it('judges size and version in FORMAT.md\'s order', () => {
     expect(statusOf(() => parseHeader(new Uint8Array(0), 0))).toBe('not-envelope');
     expect(statusOf(() => parseHeader(MAGIC.subarray(0, 7), 7))).toBe('not-envelope');
     expect(statusOf(() => parseHeader(MAGIC, 8))).toBe('corrupt');
