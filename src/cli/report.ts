@@ -141,7 +141,8 @@ export class Reporter {
     if (this.o.json) {
       const byStatus = Object.fromEntries(STATUSES.filter((s) => this.counts.has(s)).map((s) => [s, this.counts.get(s)]));
       const passwords = perPassword ? { passwords: Object.fromEntries(perPassword.map(([l, n]) => [String(l), n])) } : {};
-      this.o.out.write(JSON.stringify({ summary: { ok, failed, skipped, bytes: this.bytes, seconds: secs, by_status: byStatus, ...passwords, ...extra } }) + '\n');
+      // "finished": when the run ended (UTC), so that `aenv report` can tell the newer of two runs of one part
+      this.o.out.write(JSON.stringify({ summary: { ok, failed, skipped, bytes: this.bytes, seconds: secs, finished: new Date().toISOString(), by_status: byStatus, ...passwords, ...extra } }) + '\n');
       return failed;
     }
     if (this.o.quiet) return failed;

@@ -24,15 +24,29 @@ export interface ListArgs {
   shard?: string | undefined;
 }
 
-/** SIGINT sets the run's flag (files in flight clean up) and stops IBM's tools (`abort`); a second one exits at once. */
-export function onInterrupt(ctx: RunContext, abort?: AbortController): () => void {
-  const handler = (): void => {
-    if (ctx.interrupted) process.exit(130);
+/** The exit status of a run ended by each signal (shared/CLI.md "Exit status"). */
+const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
+/**
+ * SIGINT, SIGTERM (Slurm's scancel, kill) and SIGHUP set the run's flag (files in flight clean
+ * up) and stop IBM's tools (`abort`); a second one exits at once. `status()`: the exit status
+ * of the first signal (130 when none came).
+ */
+export function onInterrupt(ctx: RunContext, abort?: AbortController): { stop: () => void; status: () => number } {
+  let status: number = SIGNAL_STATUS.SIGINT;
+  const handler = (sig: keyof typeof SIGNAL_STATUS): void => {
+    if (ctx.interrupted) process.exit(status);
+    status = SIGNAL_STATUS[sig];
     ctx.interrupted = true;
     abort?.abort();
   };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+  for (const sig of Object.keys(SIGNAL_STATUS) as (keyof typeof SIGNAL_STATUS)[]) process.on(sig, handler);
+  return {
+    stop: () => {
+      for (const sig of Object.keys(SIGNAL_STATUS)) process.off(sig, handler);
+    },
+    status: () => status,
+  };
 }
 
 export function reporter(a: { json: boolean; quiet: boolean; progress: boolean }, verb: string): Reporter {
@@ -120,13 +134,13 @@ export interface Work {
  * Runs the inputs through `w`, `jobs` at a time. Each file gets a context of its own that counts
  * its progress, so that when it ends (ok or not) the display is topped up to the file's whole
  * size: the bar reaches 100 % exactly when the last file is done. `total` is null when it is
- * unknown (no progress display, or a list on standard input). Returns 130 when interrupted,
- * else -1 (the caller reports the rest).
+ * unknown (no progress display, or a list on standard input). Returns 130 when interrupted
+ * (143 by SIGTERM, 129 by SIGHUP), else -1 (the caller reports the rest).
  */
 export async function runFiles(a: { jobs?: number | undefined }, ctx: RunContext, rep: Reporter, inputs: Inputs, w: Work,
   total: { files: number; bytes: number } | null, abort?: AbortController): Promise<number> {
   rep.start(total?.files ?? -1, total?.bytes ?? 0);
-  const stop = onInterrupt(ctx, abort);
+  const signals = onInterrupt(ctx, abort);
   const perInput = async (it: Input): Promise<{ it: Input; r: FileResult }> => {
     if (it.kind === 'row') return { it, r: it.result };
     let counted = 0;
@@ -148,11 +162,13 @@ export async function runFiles(a: { jobs?: number | undefined }, ctx: RunContext
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     await OutputDir.flushAll(ctx.dirs.values());
-    rep.summary({ interrupted: true, exit_status: 130 }, 'interrupted');
+    // the part and the files done (ok + failed + skipped), so that `aenv report` can say how far it got
+    const done = [...rep.counts.values()].reduce((x, y) => x + y, 0);
+    rep.summary({ interrupted: true, files_done: done, ...shardField(inputs.spec.shard), exit_status: signals.status() }, 'interrupted');
     process.stderr.write('aenv: interrupted: finished files stay; the unfinished ones left nothing\n');
-    return 130;
+    return signals.status();
   } finally {
-    stop();
+    signals.stop();
     await ctx.pool?.close();
   }
   // The names committed in the run's output folders are made durable once per folder, here.
