@@ -50,6 +50,7 @@ part='
   trap "echo \"parallel.sh: part $k of $n: stopped by a signal; aenv is finishing its summary\" >&2" TERM INT HUP
   "$aenv" decrypt "$input" -o "$output" --password-file "$pwfile" --shard "$k/$n" --skip-existing --json >"$tmp"
   status=$?
+  trap "" TERM INT HUP # what follows is quick, and a late signal must not kill it half-way
   if tail -n 1 -- "$tmp" | grep -q "^{\"summary\":"; then
     mv -f -- "$tmp" "$reports/part-$k.jsonl"
   else
@@ -60,7 +61,8 @@ part='
 '
 # Ctrl-C (or SIGTERM to GNU parallel) stops the parts with one SIGTERM each and gives them 30 s
 # (as Slurm's KillWait) to write their summaries, then merges what there is.
-seq "$n" | parallel --jobs "$n" --termseq TERM,30000,KILL,25 --joblog "$reports/parallel.log" \
+# --line-buffer: what the parts say (a file that failed, a hint) shows as it comes, line by line.
+seq "$n" | parallel --jobs "$n" --line-buffer --termseq TERM,30000,KILL,25 --joblog "$reports/parallel.log" \
   -q bash -c "$part" aenv-part {} "$n" "$input" "$output" "$pwfile" "$reports" "$AENV"
 echo "parallel.sh: the parts ended (GNU parallel exited $?; its log: $reports/parallel.log); the merged report:" >&2
 files=()

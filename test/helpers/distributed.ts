@@ -163,8 +163,8 @@ export async function stopMidFile(dir: string, mine: (pid: number) => boolean, t
   throw new Error(`no temporary file of the watched process appeared in ${dir} within ${timeoutMs} ms`);
 }
 
-/** Signals pending for a (stopped) process, from /proc/PID/status (SigPnd and ShdPnd). */
-export function pendingSignals(pid: number): number[] {
+/** The signals in masks of /proc/PID/status lines named by `fields` (none when it is gone). */
+function signalMask(pid: number, fields: RegExp): number[] {
   let status = '';
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -172,10 +172,31 @@ export function pendingSignals(pid: number): number[] {
     return [];
   }
   let mask = 0n;
-  for (const m of status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)) mask |= BigInt(`0x${m[1]}`);
+  for (const m of status.matchAll(/^(\w+):\s*([0-9a-f]{16})$/gm)) if (fields.test(m[1]!)) mask |= BigInt(`0x${m[2]}`);
   const out: number[] = [];
   for (let s = 1; s <= 64; s++) if (mask & (1n << BigInt(s - 1))) out.push(s);
   return out;
+}
+
+/** Signals pending for a (stopped) process (SigPnd and ShdPnd). */
+export const pendingSignals = (pid: number): number[] => signalMask(pid, /^(SigPnd|ShdPnd)$/);
+
+/** Signals a process blocks (SigBlk): a Perl program blocks a signal while its handler runs. */
+export const blockedSignals = (pid: number): number[] => signalMask(pid, /^SigBlk$/);
+
+/** The child of `ppid` whose command line names `program` (its first or second word). */
+export function childOf(ppid: number, program: string): number {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== ppid) continue;
+    } catch {
+      continue;
+    }
+    if (cmdlineOf(Number(d)).slice(0, 2).includes(program)) return Number(d);
+  }
+  throw new Error(`no child of ${ppid} runs ${program}`);
 }
 
 /** Polls `pred` every 20 ms until it holds or `ms` pass. */
