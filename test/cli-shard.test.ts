@@ -12,9 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aenv, aenvAsync, BIN, passwordFile, tempDir } from './helpers/cli.js';
 import { listTree, rowsOf, sha256 } from './helpers/faults.js';
+
+// Most tests run aenv several times: more than vitest's default 5 s on a busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tmp = tempDir('aenv-shard-');
 afterAll(() => tmp.cleanup());
@@ -135,7 +138,7 @@ describe('--shard K/N', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/^ {2}not-envelope +1$/m);
     expect(failed.stdout).toMatch(/^not-envelope +.*x\.aspera-env \(part [12] of 2\): no AENV magic/m); // the row names its part
-  }, 30_000); // eight runs of aenv: more than the default 5 s on a loaded 2-core machine
+  });
 
   it('usage errors: a part outside 1..N, not K/N', () => {
     for (const bad of ['0/4', '5/4', '1/0', 'a/b', '1']) {
