@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AENV, contents, damage, EXAMPLES, environOf, LARGE, makeTree, partOf, reportOf, requireBinary, run, stopMidFile, temps, type Tree,
+  AENV, contents, damage, EXAMPLES, environOf, failedRowLine, LARGE, makeTree, partOf, reportOf, requireBinary, run, stopMidFile, temps, type Tree,
 } from './helpers/distributed.js';
 import { ramTempDir } from './helpers/faults.js';
 import { IS_ROOT, SlurmCluster } from './helpers/slurm.js';
@@ -166,7 +166,7 @@ describe.skipIf(!IS_ROOT)(`Slurm: examples/slurm on a real one-node cluster${IS_
     expect(rep.exit).toBe('1:0');
     expect(rep.summary).toMatchObject({ ok: 59, failed: 1, shards: N, exit_status: 1 });
     const bad = path.join(small.enc, rel);
-    expect(rep.text).toMatch(new RegExp(`^(corrupt|unsupported|not-envelope) +${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(part ${k} of ${N}\\): `, 'm'));
+    expect(rep.text).toMatch(failedRowLine(bad, k, N));
     expect(rep.text).toMatch(/^ {2}1 failed$/m);
     expect(existsSync(path.join(out, rel.replace(/\.aspera-env$/, '')))).toBe(false);
     expect(temps(out)).toEqual([]);

@@ -216,6 +216,12 @@ export function reportOf(file: string): { rows: Record<string, unknown>[]; summa
   return { rows: lines.slice(0, -1), summary: last['summary'] as Record<string, unknown> };
 }
 
+/** The merged report's line for a failed file of part k of n (the status of a damaged envelope). */
+export function failedRowLine(file: string, k: number, n: number): RegExp {
+  const quoted = file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^(corrupt|unsupported|not-envelope) +${quoted} \\(part ${k} of ${n}\\): `, 'm');
+}
+
 /** Flips one byte in the middle of a file (a damaged envelope: its chunk no longer authenticates). */
 export function damage(file: string): void {
   const b = readFileSync(file);
