@@ -3,7 +3,7 @@
 //     package.json pins: the binary, README.md and the guide (docs/*.md), LICENSE,
 //     THIRD-PARTY-NOTICES.txt (every bundled package's and Node.js's licence text), the man
 //     page aenv.1 and bash/zsh completions (both generated from the option table --help is
-//     built from);
+//     built from), and the distributed recipes of docs/distributed.md (shipped.mjs: examples/);
 //   aenv-VERSION.cdx.json, a CycloneDX SBOM of what the binaries contain;
 //   SHA256SUMS over the archives and the SBOM (`sha256sum -c SHA256SUMS`).
 // Reproducible: two runs from clones of the same commit, anywhere, at any time, give the
@@ -34,6 +34,7 @@ import { tarGz, zip } from './archive.mjs';
 import { HOST_TARGET, TARGETS, blobMakerFor, lockedIntegrity, targetNodeVersion } from './bin-targets.mjs';
 import { BuildError, ROOT, buildTarget } from './build-bin.mjs';
 import { writeCliDocs } from './cli-docs.mjs';
+import { SHIPPED_SOURCES } from './shipped.mjs';
 import { pinnedNodeVersion, sourceInfo } from './source-info.mjs';
 import { InspectError, checkDarwinX64, parseSeaBlob, seaBlobOf } from './sea-inspect.mjs';
 import { bundledPackages, cycloneDx, distinctPackages, licenseFile, thirdPartyNotices } from './third-party.mjs';
@@ -291,6 +292,7 @@ async function main() {
       'aenv.1': { data: readFileSync(docs.man), mode: 0o644 },
       'completions/aenv.bash': { data: readFileSync(docs.bash), mode: 0o644 },
       'completions/_aenv': { data: readFileSync(docs.zsh), mode: 0o644 },
+      ...Object.fromEntries(SHIPPED_SOURCES.map((f) => [f.path, { data: sourceFile(f.path, source), mode: f.mode }])),
     };
     const esbuildDir = join(ROOT, 'node_modules', 'esbuild');
     const esbuild = { version: JSON.parse(readFileSync(join(esbuildDir, 'package.json'), 'utf8')).version, licenseText: readFileSync(licenseFile(esbuildDir), 'utf8') };

@@ -13,7 +13,7 @@ import fsDefault, { type PathLike, chmodSync, existsSync, linkSync, lstatSync, m
 import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AtomicOutput, ExistsError, isTempName, removeStaleTemps, tempName } from '../src/fsops/atomic.js';
+import { AtomicOutput, ExistsError, hostTag, isTempName, removeStaleTemps, tempName } from '../src/fsops/atomic.js';
 import { OutputDir } from '../src/fsops/dirs.js';
 import { after } from '../src/fsops/iovec.js';
 import { tempDir } from './helpers/cli.js';
@@ -62,7 +62,7 @@ describe('temporary names', () => {
   it('are .aenv-PID-16hex.partial, different each time, and only those count as temporary', () => {
     const a = tempName();
     const b = tempName();
-    expect(a).toMatch(new RegExp(`^\\.aenv-${process.pid}-[0-9a-f]{16}\\.partial$`));
+    expect(a).toMatch(new RegExp(`^\\.aenv-${process.pid}-${hostTag()}[0-9a-f]{8}\\.partial$`));
     expect(a).not.toBe(b);
     expect(isTempName(a)).toBe(true);
     for (const other of ['.aenv-12-0123456789abcdef.partial.x', 'x.aenv-12-0123456789abcdef.partial', '.aenv--0123456789abcdef.partial',
@@ -72,13 +72,15 @@ describe('temporary names', () => {
     expect(isTempName('.aenv-12-0123456789abcdef.partial')).toBe(true);
   });
 
-  it('removeStaleTemps removes those of runs no longer alive, keeps its own, a live process\'s and other names', () => {
-    const dead = '.aenv-2147483646-0123456789abcdef.partial'; // no such pid
+  it('removeStaleTemps removes those of this machine\'s runs no longer alive, keeps its own, a live process\'s, another machine\'s and other names', () => {
+    const dead = `.aenv-2147483646-${hostTag()}89abcdef.partial`; // no such pid
     const mine = tempName();
-    const live = `.aenv-1-0123456789abcdef.partial`; // init: alive (EPERM or not, it exists)
-    for (const f of [dead, mine, live, 'keep.partial', '.aenv-x.partial']) writeFileSync(path.join(dir, f), 'x');
+    const live = `.aenv-1-${hostTag()}89abcdef.partial`; // init: alive (EPERM or not, it exists)
+    const elsewhere = `.aenv-2147483646-${hostTag('another-node')}89abcdef.partial`; // a shard on another machine, same shared folder
+    expect(hostTag('another-node')).not.toBe(hostTag());
+    for (const f of [dead, mine, live, elsewhere, 'keep.partial', '.aenv-x.partial']) writeFileSync(path.join(dir, f), 'x');
     expect(removeStaleTemps(dir)).toEqual([path.join(dir, dead)]);
-    expect(readdirSync(dir).sort()).toEqual([live, mine, '.aenv-x.partial', 'keep.partial'].sort());
+    expect(readdirSync(dir).sort()).toEqual([live, mine, elsewhere, '.aenv-x.partial', 'keep.partial'].sort());
     expect(removeStaleTemps(path.join(dir, 'no-such-folder'))).toEqual([]);
   });
 });
@@ -492,7 +494,7 @@ describe('descriptors, retries and the liveness of other runs', () => {
   });
 
   it('removeStaleTemps keeps the temporary files of a process it may not signal (EPERM: alive, another user\'s)', () => {
-    const name = '.aenv-424242-0123456789abcdef.partial';
+    const name = `.aenv-424242-${hostTag()}89abcdef.partial`;
     writeFileSync(path.join(dir, name), 'x');
     const kill = process.kill;
     process.kill = ((pid: number, sig?: number | string) => {

@@ -119,6 +119,71 @@ describe('shards', () => {
   });
 });
 
+describe('interrupted runs and parts run again', () => {
+  const at = (min: number): string => `2026-03-01T10:${String(min).padStart(2, '0')}:00.000Z`;
+  const part = (k: number, n: number, files: string[], extra: object = {}, status = 'ok'): Uint8Array =>
+    report(files.map((f) => row(f, status)), { shard: `${k}/${n}`, exit_status: 0, ...extra });
+  const stopped = (k: number, n: number, files: string[], min: number): Uint8Array =>
+    report(files.map((f) => row(f)), { shard: `${k}/${n}`, interrupted: true, files_done: files.length, exit_status: 143, finished: at(min) });
+
+  it('an interrupted part is present but not complete: "part K of N was interrupted after M files", never a missing part or a batch mismatch', () => {
+    const m = mergeReports([['p1', part(1, 2, ['a'])], ['p2', stopped(2, 2, ['b', 'c'], 5)]]);
+    expect(m.problems.map((p) => [p.report, p.line, p.kind, p.severity])).toEqual([['p2', 3, 'interrupted', 'error']]);
+    expect(reportProblemLines(m)).toEqual(['p2: 3: part 2 of 2 was interrupted after 2 files (exit status 143): the files it had not reached are not in this report; run it again (with --skip-existing, what it finished is kept)']);
+    expect(m.summary).toMatchObject({ ok: 3, failed: 0, shards: 2, interrupted: 1, superseded: 0 });
+    expect(m.failed).toBe(true);
+    const one = mergeReports([['x', report([row('a')], { interrupted: true, exit_status: 130 })]]);
+    expect(reportProblemLines(one)).toEqual([expect.stringMatching(/^x: 2: the run was interrupted after 1 file \(exit status 130\): /)]);
+  });
+
+  it('a finished run of a part supersedes its interrupted run, whichever came first; the older rows are not counted twice', () => {
+    const redone = part(2, 2, ['c'], { finished: at(9) });
+    const redoneRows = b(new TextDecoder().decode(redone).replace(row('c'), [row('b', 'skipped', 0), row('c')].join('\n')).replace('"ok":1,"failed":0,"skipped":0', '"ok":1,"failed":0,"skipped":1'));
+    const m = mergeReports([['p1', part(1, 2, ['a'])], ['old', stopped(2, 2, ['b'], 5)], ['new', redoneRows]]);
+    expect(m.problems.map((p) => [p.report, p.kind, p.severity, p.message])).toEqual([
+      ['old', 'superseded', 'warning', 'part 2 of 2 again in new, which ran the part to its end: this report is not counted'],
+    ]);
+    expect(m.summary).toMatchObject({ ok: 2, skipped: 1, failed: 0, reports: 3, superseded: 1, interrupted: 0, duplicates: 0, shards: 2 });
+    expect(m.failed).toBe(false);
+    // the interrupted report coming later changes nothing: a finished run covered the whole part
+    const later = mergeReports([['p1', part(1, 2, ['a'])], ['new', part(2, 2, ['b', 'c'], { finished: at(1) })], ['old', stopped(2, 2, ['b'], 30)]]);
+    expect(later.problems.map((p) => [p.report, p.kind])).toEqual([['old', 'superseded']]);
+    expect(later.failed).toBe(false);
+  });
+
+  it('of two finished runs of a part the later one counts, its failures included; the earlier one\'s failure is gone', () => {
+    const m = mergeReports([['p1', part(1, 2, ['a'])], ['first', part(2, 2, ['b'], { finished: at(1), exit_status: 1 }, 'corrupt')], ['second', part(2, 2, ['b'], { finished: at(2) })]]);
+    expect(m.problems.map((p) => [p.report, p.kind])).toEqual([['first', 'superseded']]);
+    expect(m.problems[0]!.message).toBe('part 2 of 2 again in second, which finished later: this report is not counted');
+    expect(m.failedRows).toEqual([]);
+    expect(m.summary).toMatchObject({ ok: 2, failed: 0, duplicates: 0 });
+    expect(m.failed).toBe(false);
+    const worse = mergeReports([['p1', part(1, 2, ['a'])], ['first', part(2, 2, ['b'], { finished: at(1) })], ['second', part(2, 2, ['b'], { finished: at(2), exit_status: 1 }, 'corrupt')]]);
+    expect(worse.failedRows.map((f) => [f.report, f.row.path, f.shard])).toEqual([['second', 'b', '2/2']]);
+    expect(worse.failed).toBe(true);
+  });
+
+  it('two runs of a part that cannot be ordered (no time, or the same time) are an error, and both count', () => {
+    for (const [x, y] of [[{}, {}], [{ finished: at(3) }, { finished: at(3) }], [{ finished: at(3) }, {}]]) {
+      const m = mergeReports([['p1', part(1, 2, ['a'])], ['x', part(2, 2, ['b'], x)], ['y', part(2, 2, ['b'], y)]]);
+      expect(m.problems.map((p) => [p.kind, p.message])).toEqual([['shard-twice', 'part 2/2 is in 2 reports: x, y'], ['duplicate', expect.stringContaining('path "b" was already in x line 1')]]);
+      expect(m.summary.superseded).toBe(0);
+    }
+  });
+
+  it('of two interrupted runs of a part the later one counts, and the part is still interrupted', () => {
+    const m = mergeReports([['p1', part(1, 2, ['a'])], ['i1', stopped(2, 2, ['b'], 1)], ['i2', stopped(2, 2, ['c'], 2)]]);
+    expect(m.problems.map((p) => [p.report, p.kind])).toEqual([['i1', 'superseded'], ['i2', 'interrupted']]);
+    expect(m.summary).toMatchObject({ ok: 2, interrupted: 1, superseded: 1 });
+  });
+
+  it('a path in a counted report and in a superseded one is no duplicate; in two counted reports it still is', () => {
+    const m = mergeReports([['old', stopped(1, 2, ['a', 'x'], 1)], ['new', part(1, 2, ['a', 'x'], { finished: at(2) })], ['p2', part(2, 2, ['x'])]]);
+    expect(m.duplicates.map((d) => [d.value, d.first.report, d.again.report])).toEqual([['x', 'new', 'p2']]);
+    expect(m.summary.duplicates).toBe(1);
+  });
+});
+
 describe('damaged or odd reports', () => {
   it('a summary that disagrees with its rows, and a run that exited 1', () => {
     const text = [row('a'), row('b', 'corrupt', 0), summ({ ok: 2, failed: 0, skipped: 0, bytes: 10, exit_status: 1 })].join('\n') + '\n';

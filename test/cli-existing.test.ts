@@ -8,6 +8,7 @@
 import { copyFileSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hostTag } from '../src/fsops/atomic.js';
 import { aenv, jsonLines, passwordFile, tempDir, VECTORS } from './helpers/cli.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -161,8 +162,8 @@ describe('leftovers and odd -o', () => {
   it('a temporary file left by a dead run is removed by the next run; a live run\'s is not', () => {
     const d = path.join(tmp.dir, `l${n++}`);
     cpSync(sealed, d, { recursive: true });
-    const dead = path.join(d, '.aenv-999999999-0123456789abcdef.partial');
-    const live = path.join(d, `.aenv-${process.pid}-0123456789abcdef.partial`);
+    const dead = path.join(d, `.aenv-999999999-${hostTag()}89abcdef.partial`);
+    const live = path.join(d, `.aenv-${process.pid}-${hostTag()}89abcdef.partial`);
     writeFileSync(dead, 'half a plaintext from a killed run');
     writeFileSync(live, 'another aenv is writing this right now');
     const r = aenv(['decrypt', d, '--password-file', pw]);

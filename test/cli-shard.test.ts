@@ -4,14 +4,20 @@
 // the documented shell rule computes; `aenv report` of their --json reports exits 0, and 1 when a
 // part is missing, cut short or failed; a sealed manifest checked by shards names a deleted file
 // in one part only; `--files-from` lists from the real `find -print0` with odd names, on standard
-// input and in a file, alone and sharded, give the same outputs.
+// input and in a file, alone and sharded, give the same outputs. A part interrupted by SIGINT keeps
+// its part in its report's summary, and `aenv report` says how far it got (and that a rerun
+// superseded it) rather than calling it missing or blaming a manifest.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aenv, BIN, passwordFile, tempDir } from './helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aenv, aenvAsync, BIN, passwordFile, tempDir } from './helpers/cli.js';
 import { listTree, rowsOf, sha256 } from './helpers/faults.js';
+
+// Most tests run aenv several times: more than vitest's default 5 s on a busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tmp = tempDir('aenv-shard-');
 afterAll(() => tmp.cleanup());
@@ -131,7 +137,7 @@ describe('--shard K/N', () => {
     const failed = aenv(['report', ...parts]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/^ {2}not-envelope +1$/m);
-    expect(failed.stdout).toMatch(/^not-envelope +.*x\.aspera-env: no AENV magic/m);
+    expect(failed.stdout).toMatch(/^not-envelope +.*x\.aspera-env \(part [12] of 2\): no AENV magic/m); // the row names its part
   });
 
   it('usage errors: a part outside 1..N, not K/N', () => {
@@ -142,6 +148,62 @@ describe('--shard K/N', () => {
     }
   });
 });
+
+describe('an interrupted part (issue 20)', () => {
+  it('SIGINT in the middle of a part: its report says the part and how far it got; aenv report says so, and a rerun supersedes it', async () => {
+    // a tree whose part K holds small files (walked first) and a large one (walked last)
+    const src = path.join(tmp.dir, 'int-src');
+    mkdirSync(src);
+    for (let i = 0; i < 12; i++) writeFileSync(path.join(src, `s${String(i).padStart(2, '0')}.txt`), `small ${i}\n`);
+    writeFileSync(path.join(src, 'zz-large.bin'), randomBytes(48 * 1024 * 1024));
+    const enc = path.join(tmp.dir, 'int-enc');
+    expect(aenv(['encrypt', src, '-o', enc, '--kdf', 'pbkdf2', '--password-file', pw, '-q']).code).toBe(0);
+    const k = shellPart('zz-large.bin.aspera-env', 2);
+    const out = path.join(tmp.dir, 'int-out');
+    const reports = path.join(tmp.dir, 'int-reports');
+    mkdirSync(reports);
+    // the pure-JS backend is slow enough that the large file is still being written when SIGINT comes
+    const child = aenvAsync(['decrypt', enc, '-o', out, '--shard', `${k}/2`, '--json', '--backend', 'noble', '--jobs', '1', '--password-file', pw]);
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const partial = (): boolean => existsSync(out) && readdirSync(out).some((n) => n.endsWith('.partial') && statSync(path.join(out, n)).size > 0);
+    const deadline = Date.now() + 60_000;
+    while (!partial() && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(partial(), 'the large file was being written').toBe(true);
+    child.kill('SIGINT');
+    expect(await done).toBe(130);
+    const { rows, summary } = rowsOf(stdout);
+    const small = names12().filter((n) => shellPart(`${n}.aspera-env`, 2) === k).length;
+    expect(rows).toHaveLength(small); // every small file of the part, not the large one
+    expect(summary).toMatchObject({ interrupted: true, shard: `${k}/2`, files_done: small, ok: small, failed: 0, exit_status: 130 });
+    writeFileSync(path.join(reports, `part-${k}.jsonl`), stdout);
+    const other = decrypt([enc, '-o', out, '--shard', `${3 - k}/2`]);
+    expect(other.code, other.stderr).toBe(0);
+    writeFileSync(path.join(reports, `part-${3 - k}.jsonl`), other.stdout);
+    const files = [1, 2].map((p) => path.join(reports, `part-${p}.jsonl`));
+    const merged = aenv(['report', ...files]);
+    expect(merged.code).toBe(1);
+    expect(merged.stdout).toContain(`${files[k - 1]}: ${small + 1}: part ${k} of 2 was interrupted after ${small} file${small === 1 ? '' : 's'} (exit status 130): `);
+    expect(merged.stdout).not.toMatch(/no report for part|did not match its manifest|though no file failed/);
+    expect(JSON.parse(aenv(['report', '--json', ...files]).stdout)['summary']).toMatchObject({ interrupted: 1, shards: 2, failed: 0, exit_status: 1 });
+    // the part run again: the finished report supersedes the interrupted one, which is named
+    const again = decrypt([enc, '-o', out, '--shard', `${k}/2`, '--skip-existing']);
+    expect(again.code, again.stderr).toBe(0);
+    const rerun = path.join(reports, `part-${k}.rerun.jsonl`);
+    writeFileSync(rerun, again.stdout);
+    const all = aenv(['report', ...files, rerun]);
+    expect(all.code, all.stdout).toBe(0);
+    expect(all.stdout).toMatch(/^report: 3 reports \(2 parts, 1 superseded\), 13 files, /);
+    expect(all.stdout).toContain(`warning: ${files[k - 1]}: ${small + 1}: part ${k} of 2 again in ${rerun}, which ran the part to its end: this report is not counted`);
+    expect(readFileSync(path.join(out, 'zz-large.bin')).equals(readFileSync(path.join(src, 'zz-large.bin')))).toBe(true);
+  }, 120_000);
+});
+
+/** The small files of the interrupted-part tree. */
+function names12(): string[] {
+  return Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(2, '0')}.txt`);
+}
 
 describe('a manifest checked by shards', () => {
   it('a deleted file is missing in its own part only; every part checks the rest against the whole manifest', () => {

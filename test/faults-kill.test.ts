@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostTag } from '../src/fsops/atomic.js';
 import { aenv, aenvAsync, PASSWORD, passwordFile } from './helpers/cli.js';
 import { listTree, ramTempDir, rowsOf, sealCheap, sha256, temps, waitFor } from './helpers/faults.js';
 
@@ -108,7 +109,7 @@ describe('killed or interrupted in the middle of a file', () => {
     const out = path.join(work.dir, 'out-window');
     expect(aenv(['decrypt', src, '-o', out, '--password-file', pw]).code).toBe(0);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
-    const tmp = path.join(out, `.aenv-${dead}-0123456789abcdef.partial`);
+    const tmp = path.join(out, `.aenv-${dead}-${hostTag()}89abcdef.partial`); // this machine's dead run
     linkSync(path.join(out, 'a-small.bin'), tmp);
     const again = aenv(['decrypt', src, '-o', out, '--password-file', pw, '--json', '--skip-existing']);
     expect(again.code).toBe(0);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dosDateTime, tarGz, zip } from '../build-scripts/archive.mjs';
 import { bashCompletion, flags, GLOBAL_OPTIONS, manPage, negatable, zshCompletion } from '../build-scripts/cli-docs.mjs';
+import { SHIPPED_SOURCES } from '../build-scripts/shipped.mjs';
 import { bundledPackages, cycloneDx, distinctPackages, thirdPartyNotices, uuidV5 } from '../build-scripts/third-party.mjs';
 import { COMMANDS, type CommandSpec, type OptionSpec } from '../src/cli/options.js';
 import { HINTS, STATUSES } from '../src/engine/statuses.js';
@@ -355,5 +356,31 @@ describe('third-party notices and SBOM', () => {
     expect(text).toContain('END OF TERMS AND CONDITIONS');
     expect(text).toContain('APPENDIX: How to apply the Apache License to your work.');
     expect(readdirSync(ROOT)).toContain('LICENSE');
+  });
+});
+
+describe('the distributed recipes ship in every archive (build-scripts/shipped.mjs)', () => {
+  const tracked = (p: string): string => spawnSync('git', ['-C', ROOT, 'ls-files', '-s', '--', p], { encoding: 'utf8' }).stdout.trim();
+
+  it('every listed file is committed with its mode; every file in examples/ is listed; docs/distributed.md names each recipe', () => {
+    for (const f of SHIPPED_SOURCES) {
+      const entry = tracked(f.path);
+      expect(entry, `${f.path} is tracked by git`).not.toBe('');
+      expect(entry.split(' ')[0], f.path).toBe(f.mode === 0o755 ? '100755' : '100644');
+    }
+    const examples = spawnSync('git', ['-C', ROOT, 'ls-files', 'examples'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(examples.sort()).toEqual(SHIPPED_SOURCES.map((f) => f.path).filter((p) => p.startsWith('examples/')).sort());
+    const guide = readFileSync(join(ROOT, 'docs', 'distributed.md'), 'utf8');
+    for (const p of examples) expect(guide, p).toContain(p);
+  });
+
+  it('the scripts are bash that parses (bash -n), and each says how to call it', () => {
+    for (const f of SHIPPED_SOURCES.filter((x) => x.mode === 0o755)) {
+      const file = join(ROOT, f.path);
+      expect(readFileSync(file, 'utf8')).toMatch(/^#!\/bin\/bash\n/);
+      const r = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+      expect(r.status, `${f.path}: ${r.stderr}`).toBe(0);
+      expect(readFileSync(file, 'utf8')).toMatch(/^usage='usage: /m);
+    }
   });
 });

@@ -11,11 +11,19 @@
 //   fails, because the files it did not reach are unknown;
 // - a path (or an output) in two rows, in one report or across reports, is reported: two shards
 //   processed the same file (parts from different N, or overlapping PATHs);
-// - when summaries carry "shard": "K/N", every part 1..N must be there exactly once, with one N;
+// - when summaries carry "shard": "K/N", every part 1..N must be there, with one N. A part in
+//   several reports (a part run again) counts once: a finished report supersedes interrupted ones
+//   (summary "interrupted": true), and of several reports of one kind the one whose summary says
+//   it finished last ("finished", an ISO 8601 time) supersedes the others. A superseded report is
+//   named (a warning) and counts only in `reports` and `superseded`: its rows, bytes, times and
+//   failures are the older run's, which the newer run redid or found done. When the newest cannot
+//   be told (no "finished", or the same time), the part is in two reports: an error;
+// - an interrupted run that nothing supersedes is an error that says how far it got: "part K of N
+//   was interrupted after M files" (its rows count; the files it did not reach are unknown);
 // - a summary whose counts disagree with its rows, rows after the summary, lines that are not
 //   JSON objects, rows without a string path and status and a numeric bytes, and a summary's
-//   "exit_status" other than 0 when the summary counts no failed file (the batch as a whole did
-//   not match) are reported;
+//   "exit_status" other than 0 when the summary counts no failed file and the run was not
+//   interrupted (the batch as a whole did not match) are reported;
 // - the merge fails (exit status 1) when any row failed or any of the above is an error; a mix of
 //   keyed and passwordless verify reports is only a warning.
 // Memory: the paths and outputs seen (to find duplicates), the failed rows and the rows that do not
@@ -29,7 +37,7 @@ export const MAX_REPORT_LINE = 1024 * 1024;
 
 export type ReportProblemKind =
   | 'not-json' | 'bad-row' | 'after-summary' | 'two-summaries' | 'truncated' | 'empty' | 'summary-mismatch'
-  | 'duplicate' | 'run-failed' | 'shard-missing' | 'shard-twice' | 'shard-mismatch' | 'mixed';
+  | 'duplicate' | 'run-failed' | 'interrupted' | 'superseded' | 'shard-missing' | 'shard-twice' | 'shard-mismatch' | 'mixed';
 
 export interface ReportProblem {
   /** The report's name as given (a file name). */
@@ -54,6 +62,8 @@ export interface RowRef {
   report: string;
   line: number;
   row: ReportRow;
+  /** The report's part ("K/N"), when it is a shard's. */
+  shard?: string;
 }
 
 export interface MergedSummary {
@@ -68,6 +78,10 @@ export interface MergedSummary {
   reports: number;
   /** Reports without a summary line. */
   truncated: number;
+  /** Reports of interrupted runs that no later run of their part superseded. */
+  interrupted: number;
+  /** Reports of a part that a newer or finished report of the same part replaces (not counted). */
+  superseded: number;
   duplicates: number;
   /** "keyed" or "passwordless" when every verify report says the same. */
   verify?: string;
@@ -91,6 +105,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 interface ReportState {
   name: string;
+  /** Its place among the reports (names may repeat). */
+  index: number;
   splitter: RecordSplitter;
   lines: number;
   rows: number;
@@ -99,7 +115,24 @@ interface ReportState {
   summary: Record<string, unknown> | null;
   summaryLine: number;
   ended: boolean;
+  /** Replaced by another report of its part (see checkShards). */
+  superseded: boolean;
 }
+
+/** A row as the merger keeps it: where it is, and which report (by index). */
+interface Ref {
+  report: string;
+  line: number;
+  index: number;
+}
+
+/** The summary says the run was interrupted (SIGINT, SIGTERM, SIGHUP). */
+const wasInterrupted = (s: Record<string, unknown>): boolean => s['interrupted'] === true;
+
+/** The summary's "finished" time in ms, or NaN. */
+const finishedAt = (s: Record<string, unknown>): number => (typeof s['finished'] === 'string' ? Date.parse(s['finished']) : NaN);
+
+const files = (n: number): string => `${n.toLocaleString('en-US')} file${n === 1 ? '' : 's'}`;
 
 /** One report being read, chunk by chunk. */
 export class ReportReader {
@@ -121,17 +154,19 @@ export class ReportReader {
 export class ReportMerger {
   private readonly reports: ReportState[] = [];
   private readonly problems: ReportProblem[] = [];
-  private readonly failedRows: RowRef[] = [];
-  private readonly unmatchedRows: RowRef[] = [];
+  private readonly failedRows: (RowRef & { index: number })[] = [];
+  private readonly unmatchedRows: (RowRef & { index: number })[] = [];
   private readonly seen = { path: new Map<string, number>(), output: new Map<string, number>() };
-  private readonly refs: { report: string; line: number }[] = [];
-  private readonly duplicates: MergedReport['duplicates'] = [];
+  private readonly refs: Ref[] = [];
+  /** Rows whose path or output an earlier row had: judged once superseded reports are known. */
+  private readonly clashes: { key: 'path' | 'output'; value: string; ref: number }[] = [];
+  private merged: MergedReport | null = null;
 
   /** Starts reading the report called `name` (its file name, for messages). */
   report(name: string): ReportReader {
     const st: ReportState = {
-      name, splitter: new RecordSplitter(0x0a, MAX_REPORT_LINE), lines: 0, rows: 0, counts: new Map(), bytes: 0,
-      summary: null, summaryLine: 0, ended: false,
+      name, index: this.reports.length, splitter: new RecordSplitter(0x0a, MAX_REPORT_LINE), lines: 0, rows: 0, counts: new Map(), bytes: 0,
+      summary: null, summaryLine: 0, ended: false, superseded: false,
     };
     this.reports.push(st);
     return new ReportReader(this, st);
@@ -171,25 +206,44 @@ export class ReportMerger {
     st.rows++;
     st.counts.set(row.status, (st.counts.get(row.status) ?? 0) + 1);
     st.bytes += row.bytes;
-    if (isFailure(row.status)) this.failedRows.push({ report: st.name, line: n, row });
-    else if ((typeof row['batch'] === 'string' && row['batch'] !== 'ok') || row['checksum'] === 'extra') this.unmatchedRows.push({ report: st.name, line: n, row });
-    this.refs.push({ report: st.name, line: n });
+    if (isFailure(row.status)) this.failedRows.push({ report: st.name, line: n, row, index: st.index });
+    else if ((typeof row['batch'] === 'string' && row['batch'] !== 'ok') || row['checksum'] === 'extra') this.unmatchedRows.push({ report: st.name, line: n, row, index: st.index });
+    this.refs.push({ report: st.name, line: n, index: st.index });
     const ref = this.refs.length - 1;
     this.dedup('path', row.path, ref);
     if (typeof row.output === 'string') this.dedup('output', row.output, ref);
   }
 
   private dedup(key: 'path' | 'output', value: string, ref: number): void {
-    const first = this.seen[key].get(value);
-    if (first === undefined) {
-      this.seen[key].set(value, ref);
-      return;
+    if (!this.seen[key].has(value)) this.seen[key].set(value, ref);
+    else this.clashes.push({ key, value, ref });
+  }
+
+  /** The rows that repeat a path or an output, among the reports that count. */
+  private findDuplicates(): MergedReport['duplicates'] {
+    const out: MergedReport['duplicates'] = [];
+    const counted = (ref: number): boolean => !this.reports[this.refs[ref]!.index]!.superseded;
+    // per key and value: the first counted row, then each later counted row is a duplicate of it
+    const firsts = new Map<string, number | null>();
+    for (const c of this.clashes) {
+      const id = `${c.key}\0${c.value}`;
+      if (!firsts.has(id)) {
+        const f = this.seen[c.key].get(c.value)!;
+        firsts.set(id, counted(f) ? f : null);
+      }
+      if (!counted(c.ref)) continue;
+      const first = firsts.get(id)!;
+      if (first === null) {
+        firsts.set(id, c.ref);
+        continue;
+      }
+      const a = this.refs[first]!;
+      const b = this.refs[c.ref]!;
+      out.push({ key: c.key, value: c.value, first: { report: a.report, line: a.line }, again: { report: b.report, line: b.line } });
+      this.problem(b.report, b.line, 'duplicate', `${c.key} ${JSON.stringify(c.value)} was already in ${a.report} line ${a.line}: `
+        + (c.key === 'path' ? 'the file was processed twice (shards of different N, or overlapping PATHs)' : 'two envelopes were written to one output'));
     }
-    const a = this.refs[first]!;
-    const b = this.refs[ref]!;
-    this.duplicates.push({ key, value, first: a, again: b });
-    this.problem(b.report, b.line, 'duplicate', `${key} ${JSON.stringify(value)} was already in ${a.report} line ${a.line}: `
-      + (key === 'path' ? 'the file was processed twice (shards of different N, or overlapping PATHs)' : 'two envelopes were written to one output'));
+    return out;
   }
 
   /** @internal the report ended */
@@ -205,8 +259,9 @@ export class ReportMerger {
     const want: [string, number][] = [['ok', ok], ['failed', failed], ['skipped', skipped], ['bytes', st.bytes]];
     const off = want.filter(([k, n]) => s[k] !== n).map(([k, n]) => `${k} ${JSON.stringify(s[k])} (rows: ${n})`);
     if (off.length) this.problem(st.name, st.summaryLine, 'summary-mismatch', `the summary does not match the rows: ${off.join(', ')}`);
-    // A failed row explains a non-zero exit; without one, the run failed for the batch as a whole.
-    if (s['exit_status'] !== undefined && s['exit_status'] !== 0 && !(typeof s['failed'] === 'number' && s['failed'] > 0)) {
+    // A failed row explains a non-zero exit, and so does an interruption (130, 143, 129); without
+    // either, the run failed for the batch as a whole.
+    if (s['exit_status'] !== undefined && s['exit_status'] !== 0 && !(typeof s['failed'] === 'number' && s['failed'] > 0) && !wasInterrupted(s)) {
       this.problem(st.name, st.summaryLine, 'run-failed', `the run exited with status ${JSON.stringify(s['exit_status'])} though no file failed: its batch did not match its manifest or checksum list`);
     }
   }
@@ -215,12 +270,18 @@ export class ReportMerger {
   result(): MergedReport {
     const open = this.reports.filter((r) => !r.ended).map((r) => r.name);
     if (open.length) throw new Error(`ReportMerger: reports not ended: ${open.join(', ')}`);
+    if (this.merged) return this.merged;
+    const verify = this.verifyMode();
+    const shards = this.checkShards();
+    const counted = this.reports.filter((r) => !r.superseded);
+    const interrupted = this.interruptions(counted);
+    const duplicates = this.findDuplicates();
     const byStatus = new Map<string, number>();
     let bytes = 0;
     let seconds = 0;
     let secondsSum = 0;
     let kd = 0;
-    for (const r of this.reports) {
+    for (const r of counted) {
       for (const [k, n] of r.counts) byStatus.set(k, (byStatus.get(k) ?? 0) + n);
       bytes += r.bytes;
       const s = r.summary;
@@ -229,8 +290,6 @@ export class ReportMerger {
       secondsSum += secs;
       if (typeof s?.['key_derivations'] === 'number') kd += s['key_derivations'];
     }
-    const verify = this.verifyMode();
-    const shards = this.checkShards();
     const ok = byStatus.get('ok') ?? 0;
     const skipped = byStatus.get('skipped') ?? 0;
     let failed = 0;
@@ -239,11 +298,36 @@ export class ReportMerger {
       ok, failed, skipped, bytes, seconds: round3(seconds), seconds_sum: round3(secondsSum),
       by_status: Object.fromEntries([...byStatus].sort(([a], [b]) => statusOrder(a) - statusOrder(b) || (a < b ? -1 : 1))),
       key_derivations: kd, reports: this.reports.length,
-      truncated: this.problems.filter((p) => p.kind === 'truncated').length, duplicates: this.duplicates.length,
-      ...(verify ? { verify } : {}), ...(shards ? { shards } : {}),
+      truncated: this.problems.filter((p) => p.kind === 'truncated').length, interrupted, superseded: this.reports.length - counted.length,
+      duplicates: duplicates.length, ...(verify ? { verify } : {}), ...(shards ? { shards } : {}),
     };
+    const rows = (list: (RowRef & { index: number })[]): RowRef[] => list.filter((r) => !this.reports[r.index]!.superseded).map(({ index, ...ref }) => {
+      const shard = this.reports[index]!.summary?.['shard'];
+      return typeof shard === 'string' ? { ...ref, shard } : ref;
+    });
     const failedMerge = failed > 0 || this.problems.some((p) => p.severity === 'error');
-    return { summary, failedRows: this.failedRows, unmatchedRows: this.unmatchedRows, duplicates: this.duplicates, problems: this.problems, failed: failedMerge };
+    this.merged = { summary, failedRows: rows(this.failedRows), unmatchedRows: rows(this.unmatchedRows), duplicates, problems: this.problems, failed: failedMerge };
+    return this.merged;
+  }
+
+  /** An error for each counted report of an interrupted run; how many there are. */
+  private interruptions(counted: readonly ReportState[]): number {
+    let n = 0;
+    for (const r of counted) {
+      if (!r.summary || !wasInterrupted(r.summary)) continue;
+      n++;
+      let part = 'the run';
+      try {
+        const s = typeof r.summary['shard'] === 'string' ? parseShard(r.summary['shard']) : null;
+        if (s) part = `part ${s.k} of ${s.n}`;
+      } catch {
+        /* named as a shard-mismatch already */
+      }
+      const status = typeof r.summary['exit_status'] === 'number' ? ` (exit status ${r.summary['exit_status']})` : '';
+      this.problem(r.name, r.summaryLine, 'interrupted', `${part} was interrupted after ${files(r.rows)}${status}: the files it had not reached are not in this report; `
+        + 'run it again (with --skip-existing, what it finished is kept)');
+    }
+    return n;
   }
 
   private verifyMode(): string | undefined {
@@ -259,13 +343,13 @@ export class ReportMerger {
   private checkShards(): number | undefined {
     const tagged = this.reports.filter((r) => r.summary && typeof r.summary['shard'] === 'string');
     if (tagged.length === 0) return undefined;
-    const parts = new Map<number, string[]>();
+    const parts = new Map<number, ReportState[]>();
     const ns = new Set<number>();
     for (const r of tagged) {
       try {
         const s = parseShard(r.summary!['shard'] as string);
         ns.add(s.n);
-        parts.set(s.k, [...(parts.get(s.k) ?? []), r.name]);
+        parts.set(s.k, [...(parts.get(s.k) ?? []), r]);
       } catch {
         this.problem(r.name, r.summaryLine, 'shard-mismatch', `the summary's shard ${JSON.stringify(r.summary!['shard'])} is not K/N`);
       }
@@ -277,9 +361,7 @@ export class ReportMerger {
       return undefined;
     }
     const n = [...ns][0]!;
-    for (const [k, names] of parts) {
-      if (names.length > 1) this.problem('(merge)', 0, 'shard-twice', `part ${k}/${n} is in ${names.length} reports: ${names.join(', ')}`);
-    }
+    for (const [k, list] of [...parts].sort(([a], [b]) => a - b)) if (list.length > 1) this.supersede(k, n, list);
     const lacking: number[] = [];
     for (let k = 1; k <= n; k++) if (!parts.has(k)) lacking.push(k);
     if (lacking.length) {
@@ -287,6 +369,30 @@ export class ReportMerger {
       this.problem('(merge)', 0, 'shard-missing', `no report for part${lacking.length === 1 ? '' : 's'} ${shown} of ${n}: run ${lacking.length === 1 ? 'it' : 'them'} (or add the report)`);
     }
     return n;
+  }
+
+  /**
+   * Part k of n is in several reports: a finished run supersedes interrupted ones, and of the
+   * runs of the better kind the one that finished last supersedes the others. When that one
+   * cannot be told, nothing is superseded among them and the part is in two reports (an error).
+   */
+  private supersede(k: number, n: number, list: ReportState[]): void {
+    const finished = list.filter((r) => !wasInterrupted(r.summary!));
+    const pool = finished.length ? finished : list;
+    const times = pool.map((r) => finishedAt(r.summary!));
+    const newest = Math.max(...times);
+    const winners = pool.filter((_, i) => times[i] === newest);
+    const winner = pool.length === 1 ? pool[0]! : times.every(Number.isFinite) && winners.length === 1 ? winners[0]! : null;
+    if (winner === null) {
+      this.problem('(merge)', 0, 'shard-twice', `part ${k}/${n} is in ${pool.length} reports: ${pool.map((r) => r.name).join(', ')}`);
+    }
+    for (const r of list) {
+      if (r === winner || (winner === null && pool.includes(r))) continue;
+      const other = winner ?? finished[0]!;
+      r.superseded = true;
+      const why = wasInterrupted(r.summary!) && !wasInterrupted(other.summary!) ? 'which ran the part to its end' : 'which finished later';
+      this.problem(r.name, r.summaryLine, 'superseded', `part ${k} of ${n} again in ${other.name}, ${why}: this report is not counted`, 'warning');
+    }
   }
 }
 

@@ -121,7 +121,7 @@ export class TerminalView implements RunView {
     if (this.o.json) {
       const byStatus = Object.fromEntries(s.byStatus);
       const passwords = s.passwords ? { passwords: Object.fromEntries(s.passwords.map(([l, n]) => [String(l), n])) } : {};
-      this.o.out.write(JSON.stringify({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, bytes: s.bytes, seconds: s.seconds, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
+      this.o.out.write(JSON.stringify({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, bytes: s.bytes, seconds: s.seconds, finished: s.finished, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
       return;
     }
     if (this.o.quiet) return;

@@ -1,29 +1,46 @@
-// Interruption of a run (docs/CLI.md "Exit status"): SIGINT sets the run's flag, so files in
-// flight clean up and no new one starts, and stops IBM's tools (`abort`); a second SIGINT exits
-// at once. A stream (`decrypt -`, `encrypt -`) leaves no file behind, and a read from an idle pipe
-// or terminal would never see the flag: it ends at once.
+// Interruption of a run (docs/CLI.md "Exit status"): SIGINT, SIGTERM and SIGHUP set the run's
+// flag, so files in flight clean up and no new one starts, and stop IBM's tools (`abort`: their
+// whole process groups); a second one exits at once. A stream (`decrypt -`, `encrypt -`) leaves
+// no file behind, and a read from an idle pipe or terminal would never see the flag: it ends at
+// once. Each signal ends the run with its own exit status (statuses.ts INTERRUPTS).
 
-import { EXIT } from './statuses.js';
 import type { RunContext } from './context.js';
+import { INTERRUPTS } from './statuses.js';
 
-/** Handles SIGINT for a run over files until the returned function is called. */
-export function onInterrupt(ctx: RunContext, abort: AbortController): () => void {
-  const handler = (): void => {
-    if (ctx.interrupted) process.exit(EXIT.interrupted);
-    ctx.interrupted = true;
-    abort.abort();
+type Signal = keyof typeof INTERRUPTS;
+
+/** Calls `handler` with each interrupting signal's exit status until the returned function is called. */
+function onSignals(handler: (code: number) => void): () => void {
+  const handlers = (Object.keys(INTERRUPTS) as Signal[]).map((sig) => {
+    const h = (): void => handler(INTERRUPTS[sig]);
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
   };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
 }
 
-/** Handles SIGINT for a stream until the returned function is called: `say` tells, then the process exits. */
+/**
+ * Handles the interrupting signals of a run over files until `stop()`; `code()` is the exit
+ * status of the first one received (130 until then).
+ */
+export function onInterrupt(ctx: RunContext, abort: AbortController): { stop: () => void; code: () => number } {
+  let first: number = INTERRUPTS.SIGINT;
+  const stop = onSignals((code) => {
+    if (ctx.interrupted) process.exit(first);
+    first = code;
+    ctx.interrupted = true;
+    abort.abort();
+  });
+  return { stop, code: () => first };
+}
+
+/** Handles the interrupting signals of a stream until the returned function is called: `say` tells, then the process exits. */
 export function onStreamInterrupt(ctx: RunContext, say: () => void): () => void {
-  const handler = (): void => {
+  return onSignals((code) => {
     ctx.interrupted = true;
     say();
-    process.exit(EXIT.interrupted);
-  };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+    process.exit(code);
+  });
 }

@@ -161,6 +161,8 @@ export interface Summary {
   /** Plaintext bytes written (decrypt, encrypt) or envelope bytes checked (verify). */
   bytes: number;
   seconds: number;
+  /** When the run ended (ISO 8601, UTC), so that `aenv report` can tell the newer of two runs of one part. */
+  finished: string;
   /** Rows by status, in the order of STATUSES. */
   byStatus: [Status, number][];
   /** With --password-list: each line of the list and how many files it opened. */

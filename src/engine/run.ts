@@ -120,7 +120,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   // The files, `jobs` at a time, each through its step; the rows in input order, through the checks.
   view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
   const step = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
-  const stop = onInterrupt(ctx, abort);
+  const interrupt = onInterrupt(ctx, abort);
   try {
     const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));
     await runAll(source, job.jobs ?? availableParallelism(), ctx, step, ({ it, r }) => {
@@ -131,11 +131,13 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     await OutputDir.flushAll(ctx.dirs.values());
-    view.summary(tally.summary(verb, { interrupted: true, exit_status: EXIT.interrupted }, { note: 'interrupted' }));
+    // the part and the files done, so that `aenv report` can say how far it got
+    const code = interrupt.code();
+    view.summary(tally.summary(verb, { interrupted: true, files_done: tally.rows, ...shardField(job.inputs.shard), exit_status: code }, { note: 'interrupted' }));
     view.note({ level: 'interrupted', text: 'finished files stay; the unfinished ones left nothing' });
-    return EXIT.interrupted;
+    return code;
   } finally {
-    stop();
+    interrupt.stop();
     await ctx.pool?.close();
   }
   // The names committed in the run's output folders are made durable once per folder, here.

@@ -47,9 +47,12 @@ export const EXIT = {
   failed: 1,
   /** Usage error: bad flags, no inputs, no password where one is needed. */
   usage: 2,
-  /** Interrupted by SIGINT. */
+  /** Interrupted by SIGINT (by SIGTERM and SIGHUP: INTERRUPTS). */
   interrupted: 130,
 } as const;
+
+/** The signals that interrupt a run, and the exit status each one ends it with (128 + its number). */
+export const INTERRUPTS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /** Hints more precise than the status's own, for some rows. */
 export const ROW_HINTS = {

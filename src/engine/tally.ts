@@ -19,6 +19,13 @@ export class Tally {
     if (r.password !== undefined) this.byPassword.set(r.password, (this.byPassword.get(r.password) ?? 0) + 1);
   }
 
+  /** Rows so far. */
+  get rows(): number {
+    let n = 0;
+    for (const c of this.counts.values()) n += c;
+    return n;
+  }
+
   /** Rows that failed so far. */
   get failed(): number {
     let n = 0;
@@ -34,6 +41,7 @@ export class Tally {
       skipped: this.counts.get('skipped') ?? 0,
       bytes: this.bytes,
       seconds: Math.round((Number(process.hrtime.bigint() - this.started) / 1e9) * 1000) / 1000,
+      finished: new Date().toISOString(),
       byStatus: STATUSES.filter((s) => this.counts.has(s)).map((s) => [s, this.counts.get(s) ?? 0]),
       passwords: this.passwordLines?.map((line) => [line, this.byPassword.get(line) ?? 0]) ?? null,
       fields,

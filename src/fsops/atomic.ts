@@ -7,22 +7,25 @@
 // before the commit the folder chain and the temp name, after it the final name. If the final
 // name does not point to aenv's file, what was linked is removed and the file fails. Discarding
 // truncates through the handle, so the plaintext is gone wherever its name was moved.
-// Temporary names carry the writer's pid, so a later run can remove those of dead runs.
+// Temporary names carry the writer's pid and a tag of its machine's host name, so a later run
+// can remove those of dead runs on its own machine, and never those of a run on another machine
+// that writes into the same shared folder (its pid means nothing here: a shard on another node).
 // `onWrite` lets a caller see every byte written, in order (a SHA-256 of a plaintext checked
 // against a checksum list before the commit, the trailer of an envelope for the manifest).
 // An outside program (IBM's tool, engine/foreign.ts) may write the temporary file by name
 // instead: handOver(), then adopt() what it left once checked, then commitAdopted(), which runs
 // the same folder, temp-name and final-name checks as commit().
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { OutputDir } from './dirs.js';
 import { tampered } from './errors.js';
 import { after } from './iovec.js';
 import { lstatOrNull } from './stat.js';
 
-const TEMP_RE = /^\.aenv-(\d+)-[0-9a-f]{16}\.partial$/;
+const TEMP_RE = /^\.aenv-(\d+)-([0-9a-f]{8})[0-9a-f]{8}\.partial$/;
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
 export function isTempName(name: string): boolean {
@@ -31,8 +34,16 @@ export function isTempName(name: string): boolean {
 
 const PID = process.pid;
 
+/** 8 hex digits of SHA-256 of a host name: which machine's pids a temporary name's pid is. */
+export function hostTag(host = hostname()): string {
+  return createHash('sha256').update(host, 'utf8').digest('hex').slice(0, 8);
+}
+
+const HOST = hostTag();
+
+/** `.aenv-PID-HHHHHHHHRRRRRRRR.partial`: this process's pid, this machine's tag, 32 random bits. */
 export function tempName(): string {
-  return `.aenv-${PID}-${randomBytes(8).toString('hex')}.partial`;
+  return `.aenv-${PID}-${HOST}${randomBytes(4).toString('hex')}.partial`;
 }
 
 export class ExistsError extends Error {
@@ -296,7 +307,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes temporary files left in `dir` by aenv runs that are no longer alive. */
+/** Removes temporary files left in `dir` by aenv runs of this machine that are no longer alive. */
 export function removeStaleTemps(dir: string): string[] {
   let names: string[];
   try {
@@ -307,7 +318,7 @@ export function removeStaleTemps(dir: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_RE.exec(name);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || m[2] !== HOST || alive(Number(m[1]))) continue;
     const p = path.join(dir, name);
     try {
       fs.unlinkSync(p);
