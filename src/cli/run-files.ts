@@ -25,7 +25,7 @@ export interface ListArgs {
 }
 
 /** The exit status of a run ended by each signal (shared/CLI.md "Exit status"). */
-const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+export const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /**
  * SIGINT, SIGTERM (Slurm's scancel, kill) and SIGHUP set the run's flag (files in flight clean

@@ -12,7 +12,7 @@ export const HINTS: Record<Status, string> = {
   exists: 'the output already exists; use --skip-existing to leave it or --force to replace it',
   skipped: '',
   'io-error': 'reading or writing failed; check free space, permissions and the medium, then run again',
-  'tool-error': 'IBM\'s tool (asunprotect or asprotect) failed on this file; its exit status and last message are in the detail, and nothing was written',
+  'tool-error': 'IBM\'s tool (asunprotect or asprotect) failed on this file; its exit status and last message are in the detail, and what it wrote was removed',
   missing: 'the batch manifest or the checksum list names this file, but it is not there: it was deleted, renamed or lost in transfer; fetch it again',
 };
 

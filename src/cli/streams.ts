@@ -11,6 +11,7 @@ import { keyCacheFor, passwordsFor, type WriteArgs } from './commands.js';
 import { sealingFor, type EncryptArgs } from './encrypt.js';
 import { UsageError } from './errors.js';
 import { getPassword } from './password.js';
+import { SIGNAL_STATUS } from './run-files.js';
 import { HINTS } from './statuses.js';
 
 async function password(a: WriteArgs, verb: string): Promise<string> {
@@ -45,14 +46,18 @@ export async function runStream(a: WriteArgs | EncryptArgs, verb: 'decrypt' | 'e
   // A stream leaves no file behind, and a read from an idle pipe or terminal would never see
   // the run's flag: SIGINT ends it at once. What was written is a verified prefix (decrypt)
   // or an envelope without its last chunk and trailer, which every decoder rejects (encrypt).
-  const onSigint = (): void => {
-    ctx.interrupted = true;
-    process.stderr.write('\naenv: interrupted: the output is incomplete\n');
-    process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
+  // SIGTERM and SIGHUP alike, with their own exit statuses (run-files.ts SIGNAL_STATUS).
+  const handlers = Object.entries(SIGNAL_STATUS).map(([sig, code]) => {
+    const handler = (): void => {
+      ctx.interrupted = true;
+      process.stderr.write('\naenv: interrupted: the output is incomplete\n');
+      process.exit(code);
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
   const stop = (): void => {
-    process.off('SIGINT', onSigint);
+    for (const [sig, handler] of handlers) process.off(sig, handler);
   };
   try {
     if (verb === 'encrypt') {
