@@ -28,7 +28,7 @@ export function colorWanted(stream: { isTTY?: boolean }): boolean {
 
 /** Said once per folder and run (engine/files.ts decides when). */
 export function sharedFolderWarning(folder: string): string {
-  return `other users can write to ${showPath(folder)} (no sticky bit): they can rename or replace files there while aenv works; aenv checks every commit, but see "Shared folders" in the README`;
+  return `other users can write to ${showPath(folder)} (without the sticky bit, or as its owner): they can rename or replace files there while aenv works; aenv checks every commit, but see "Shared folders" in the README`;
 }
 
 export class Reporter {
