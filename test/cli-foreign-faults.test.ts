@@ -9,11 +9,12 @@
 // SIGKILL of aenv the tool dies with it (setpriv --pdeathsig), and the next run removes the dead
 // run's private folder and completes.
 
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { aenv, aenvAsync, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
+import { aenv, aenvAsync, BIN, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
 import { listTree, tempBytes, temps, waitFor } from './helpers/faults.js';
 import { killStandinLeftovers, liveGroup, processes, rowsBy, sealForeign } from './helpers/foreign.js';
 import { installStandin, type Standin, type StandinRule } from './helpers/standin.js';
@@ -231,5 +232,33 @@ describe('SIGINT, SIGTERM, SIGHUP', () => {
     expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ status: 'ok', via: 'asunprotect' });
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ summary: { interrupted: true, exit_status: status } });
     expect(listTree(dir)).toEqual(['a-done.txt.aspera-env', 'sigint-hang.bin.aspera-env']);
+  });
+});
+
+describe.skipIf(spawnSync('script', ['--version']).status !== 0)('a terminal that hangs up', () => {
+  it('aenv on a pseudo-terminal that goes away while a tool hangs (the kernel's SIGHUP): the tool group is stopped, nothing is left, aenv ends', async () => {
+    const dir = path.join(tmp.dir, 'hup-src');
+    const o = path.join(tmp.dir, 'hup-out');
+    sealForeign(s, Buffer.from('finished before the hangup\n'), path.join(dir, 'a-done.txt.aspera-env'), PASSWORD);
+    sealForeign(s, PLAIN, path.join(dir, 'sigint-hang-hup.bin.aspera-env'), PASSWORD);
+    mkdirSync(o);
+    const q = (x: string): string => `'${x.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, BIN, 'decrypt', dir, '-o', o, '--jobs', '1', '--asunprotect', s.asunprotect, '--password-file', pw].map(q).join(' ');
+    const term = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    term.stdout.resume();
+    term.stderr.resume();
+    let tool: number | undefined;
+    let aenvPid: number | undefined;
+    const running = await waitFor(() => {
+      tool ??= processes().find((x) => x.cmd.includes(s.asunprotect) && x.cmd.includes('sigint-hang-hup') && x.pgrp === x.pid)?.pid;
+      aenvPid ??= processes().find((x) => x.cmd.includes(BIN) && x.cmd.includes('hup-src') && !x.cmd.startsWith('script'))?.pid;
+      return tool !== undefined && aenvPid !== undefined && liveGroup(tool).length >= 2 && tempBytes(o) === 100;
+    }, 30_000);
+    expect(running).toBe(true);
+    term.kill('SIGKILL'); // the terminal emulator dies: the kernel hangs up the terminal
+    expect(await waitFor(() => !processes().some((x) => x.pid === aenvPid && x.state !== 'Z'), 20_000)).toBe(true);
+    expect(liveGroup(tool!)).toEqual([]);
+    expect(listTree(o)).toEqual(['a-done.txt']);
+    expect(temps(o)).toEqual([]);
   });
 });
