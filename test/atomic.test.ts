@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtomicOutput, ExistsError, hostTag, isTempName, removeStaleTemps, tempName } from '../src/fsops/atomic.js';
 import { OutputDir } from '../src/fsops/dirs.js';
 import { after } from '../src/fsops/iovec.js';
+import { PrivateFolder } from '../src/fsops/private-folder.js';
 import { tempDir } from './helpers/cli.js';
 
 const tmp = tempDir('aenv-atomic-');
@@ -82,6 +83,18 @@ describe('temporary names', () => {
     expect(removeStaleTemps(dir)).toEqual([path.join(dir, dead)]);
     expect(readdirSync(dir).sort()).toEqual([live, mine, elsewhere, '.aenv-x.partial', 'keep.partial'].sort());
     expect(removeStaleTemps(path.join(dir, 'no-such-folder'))).toEqual([]);
+  });
+
+  it('removeStaleTemps removes a dead run\'s private folder (IBM\'s tool\'s, fsops/private-folder.ts) with all in it; never a folder without its marker', () => {
+    const dead = PrivateFolder.create(dir, '.aenv-2147483646-00000000000000cc.partial');
+    writeFileSync(dead.own('plain'), 'stale plaintext');
+    fsDefault.closeSync(dead.fd); // left as a killed run leaves it
+    const unmarked = path.join(dir, '.aenv-2147483646-00000000000000dd.partial');
+    mkdirSync(unmarked, 0o700);
+    writeFileSync(path.join(unmarked, 'someone\'s file'), 'keep');
+    expect(removeStaleTemps(dir)).toEqual([dead.path]);
+    expect(readdirSync(dir)).toEqual([path.basename(unmarked)]);
+    expect(readdirSync(unmarked)).toEqual(['someone\'s file']);
   });
 });
 
