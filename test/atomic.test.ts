@@ -4,9 +4,9 @@
 // end of the run, and every check that binds the commit to the file aenv wrote: the folder
 // chain at create and commit, the temp name before the commit, the final name after it (a
 // second writer's race is played here by wrapping the fs call at the exact step, through
-// node:module's syncBuiltinESMExports), the fallback for file systems without hard links, the
-// hand-over to another program (IBM's tool) and discarding what it left, and the clean-up of
-// dead runs' temporary files. The CLI tests (hostile-folders, faults-*) run the same code in a
+// node:module's syncBuiltinESMExports), the fallback for file systems without hard links, and
+// the clean-up of dead runs' temporary files and private folders (IBM's tool's output is in
+// test/tool-output.test.ts). The CLI tests (hostile-folders, faults-*) run the same code in a
 // child process; these are the ones a mutant of atomic.ts can fail.
 
 import fsDefault, { type PathLike, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -16,7 +16,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { placeFile, settleName, tempName } from '../fsops/atomic.js';
+import { createTemp, placeFile, settleName } from '../fsops/atomic.js';
 import type { OutputDir } from '../fsops/dirs.js';
 import { PlanError } from '../fsops/plan.js';
 import { fdPathsWork, MARKER, PrivateFolder, type Reach } from '../fsops/private-folder.js';
@@ -40,23 +40,8 @@ export class ToolOutput {
           'give -o a folder that nobody but root and you can change (e.g. one in your home folder), or run on Linux, where aenv hands the tool a descriptor instead');
       }
     }
-    for (;;) {
-      let folder: PrivateFolder;
-      try {
-        folder = PrivateFolder.create(dir.path, tempName(), reach);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw e;
-      }
-      const out = new ToolOutput(dir, folder, name === MARKER ? `_${name}` : name, path.join(dir.path, name));
-      try {
-        dir.verify(); // the folder may have been swapped for a link just before the create
-      } catch (e) {
-        out.discard();
-        throw e;
-      }
-      return out;
-    }
+    const inner = name === MARKER ? `_${name}` : name;
+    return createTemp(dir, (tmp) => new ToolOutput(dir, PrivateFolder.create(dir.path, path.basename(tmp), reach), inner, path.join(dir.path, name)));
   }
 
   /** The output path the tool is given (with `fds` as its fd 3 onwards). */

@@ -80,24 +80,10 @@ export class AtomicOutput {
 
   /** A new temporary file for `name` in `dir` (which is checked again once the file exists). */
   static create(dir: OutputDir, name: string): AtomicOutput {
-    for (;;) {
-      const tmp = path.join(dir.path, tempName());
-      let fd: number;
-      try {
-        fd = fs.openSync(tmp, CREATE_FLAGS, 0o600);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw e;
-      }
-      const out = new AtomicOutput(dir, tmp, path.join(dir.path, name), fd, fs.fstatSync(fd));
-      try {
-        dir.verify(); // the folder may have been swapped for a link just before the create
-      } catch (e) {
-        out.discard();
-        throw e;
-      }
-      return out;
-    }
+    return createTemp(dir, (tmp) => {
+      const fd = fs.openSync(tmp, CREATE_FLAGS, 0o600);
+      return new AtomicOutput(dir, tmp, path.join(dir.path, name), fd, fs.fstatSync(fd));
+    });
   }
 
   /** The temporary file's device and inode. */
@@ -176,6 +162,30 @@ export class AtomicOutput {
     if (!this.open) return;
     this.open = false;
     fs.closeSync(this.fd);
+  }
+}
+
+/**
+ * `make(tmp)` with a fresh temporary name in `dir` (made exclusively: EEXIST tries another name),
+ * then `dir` checked again, since the folder may have been swapped for a link just before the
+ * create; what was made is discarded if it was.
+ */
+export function createTemp<T extends { discard(): void }>(dir: OutputDir, make: (tmp: string) => T): T {
+  for (;;) {
+    let out: T;
+    try {
+      out = make(path.join(dir.path, tempName()));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    try {
+      dir.verify();
+    } catch (e) {
+      out.discard();
+      throw e;
+    }
+    return out;
   }
 }
 
