@@ -236,7 +236,7 @@ describe('SIGINT, SIGTERM, SIGHUP', () => {
 });
 
 describe.skipIf(spawnSync('script', ['--version']).status !== 0)('a terminal that hangs up', () => {
-  it('aenv on a pseudo-terminal that goes away while a tool hangs (the kernel's SIGHUP): the tool group is stopped, nothing is left, aenv ends', async () => {
+  it('aenv on a pseudo-terminal that goes away while a tool hangs (the kernel sends SIGHUP): the tool group is stopped, nothing is left, aenv ends', async () => {
     const dir = path.join(tmp.dir, 'hup-src');
     const o = path.join(tmp.dir, 'hup-out');
     sealForeign(s, Buffer.from('finished before the hangup\n'), path.join(dir, 'a-done.txt.aspera-env'), PASSWORD);
