@@ -10,7 +10,8 @@
 // (even the private folder's own name) cannot redirect a write; and no other user can enter a
 // 0700 folder to plant, read or rename anything inside. Elsewhere (`how` = 'name') the folder is
 // reached by its name, which is safe only where no other user can rename names on the way: the
-// caller must check that (foreign/tool-output.ts does).
+// caller must check that (foreign/tool-output.ts does). Windows cannot open a folder as a
+// descriptor at all: there it is reached by name only, and its identity comes from lstat.
 //
 // Removing it: everything inside goes (the descriptor path again), then the folder's name, if it
 // still names this folder. A stale folder (its run is dead) is removed only when it is aenv's user's,
@@ -56,8 +57,8 @@ export class PrivateFolder {
   private constructor(
     /** The folder's name in the output folder (for messages and the clean-up by name). */
     readonly path: string,
-    /** aenv's descriptor of it. */
-    readonly fd: number,
+    /** aenv's descriptor of it (null on Windows). */
+    readonly fd: number | null,
     readonly dev: number,
     readonly ino: number,
     readonly reach: Reach,
@@ -71,6 +72,12 @@ export class PrivateFolder {
   static create(parent: string, name: string, reach: Reach = fdPathsWork() ? 'fd' : 'name'): PrivateFolder {
     const p = path.join(parent, name);
     fs.mkdirSync(p, 0o700);
+    if (process.platform === 'win32') {
+      const st = fs.lstatSync(p);
+      const f = new PrivateFolder(p, null, st.dev, st.ino, 'name');
+      f.mark();
+      return f;
+    }
     let fd: number;
     try {
       fd = fs.openSync(p, DIR_FLAGS);
@@ -86,13 +93,23 @@ export class PrivateFolder {
     }
     const f = new PrivateFolder(p, fd, st.dev, st.ino, reach);
     try {
-      if (process.platform !== 'win32') fs.fchmodSync(fd, 0o700); // exactly, whatever the umask
-      fs.closeSync(fs.openSync(f.own(MARKER), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600));
+      fs.fchmodSync(fd, 0o700); // exactly, whatever the umask
     } catch (e) {
       f.remove();
       throw e;
     }
+    f.mark();
     return f;
+  }
+
+  /** Creates the marker (removing the folder if that fails). */
+  private mark(): void {
+    try {
+      fs.closeSync(fs.openSync(this.own(MARKER), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600));
+    } catch (e) {
+      this.remove();
+      throw e;
+    }
   }
 
   /** `name` inside the folder, as aenv reaches it. */
@@ -107,7 +124,7 @@ export class PrivateFolder {
 
   /** The descriptors a child needs, to be placed from fd 3 on. */
   childFds(): number[] {
-    return this.reach === 'fd' ? [this.fd] : [];
+    return this.reach === 'fd' && this.fd !== null ? [this.fd] : [];
   }
 
   /** Removes everything inside (never following a link out of it), then the folder and its descriptor. Never throws. */
@@ -116,7 +133,7 @@ export class PrivateFolder {
     emptyTree(this.reach === 'fd' ? `/proc/self/fd/${this.fd}/` : `${this.path}${path.sep}`, 0);
     this.removeName();
     this.closed = true;
-    fs.closeSync(this.fd);
+    if (this.fd !== null) fs.closeSync(this.fd);
   }
 
   /** rmdir of the folder's name if it still names this folder; else (another user renamed it) of the name that does now, if any. */
@@ -178,12 +195,23 @@ function emptyTree(dir: string, depth: number): void {
  * 0700, with the marker inside; true when it went. Never throws.
  */
 export function removeStalePrivate(p: string): boolean {
+  if (process.platform === 'win32') {
+    // No folder descriptors: by name (Windows is untested here, see docs/IBM-TOOLS.md).
+    if (!lstatOrNull(p)?.isDirectory() || !lstatOrNull(path.join(p, MARKER))?.isFile()) return false;
+    emptyTree(`${p}${path.sep}`, 0);
+    try {
+      fs.rmdirSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }
   let fd: number | undefined;
   try {
     fd = fs.openSync(p, DIR_FLAGS);
     const st = fs.fstatSync(fd);
     const uid = process.getuid?.();
-    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (process.platform !== 'win32' && (st.mode & 0o777) !== 0o700)) return false;
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o777) !== 0o700) return false;
     const inside = fdPathsWork() ? `/proc/self/fd/${fd}/` : `${p}${path.sep}`;
     if (!lstatOrNull(`${inside}${MARKER}`)?.isFile()) return false;
     emptyTree(inside, 0);
