@@ -408,7 +408,7 @@ describe.skipIf(process.platform !== 'linux' || !IS_ROOT)('IBM\'s tool in folder
     expect(a.planted).toBe('folder'); // aenv's entry is a private folder, not a file the tool writes by name
     expect(a.read).toBe(0);
     expect(a.listed).toBe('EACCES');
-    expect(a.rows[0]).toMatchObject({ status: 'ok', via: 'asunprotect', bytes: PLAIN.length });
+    expect(a.rows[0], JSON.stringify(a.rows[0])).toMatchObject({ status: 'ok', via: 'asunprotect', bytes: PLAIN.length });
     expect(String(a.rows[0]!['warning'])).toMatch(/other users can write to .*group-inbox/);
     const out = path.join(inbox, 'steal-a.bin');
     expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(HASH);
@@ -428,7 +428,7 @@ describe.skipIf(process.platform !== 'linux' || !IS_ROOT)('IBM\'s tool in folder
       const a = await stealDuring(o, 'file', 'steal-b.bin', ['decrypt', env, '-o', o]);
       expect(a.read).toBe(0);
       expect(a.listed).toBe('EACCES');
-      expect(a.rows[0]).toMatchObject({ status: 'ok', bytes: PLAIN.length });
+      expect(a.rows[0], JSON.stringify(a.rows[0])).toMatchObject({ status: 'ok', bytes: PLAIN.length });
       expect(String(a.rows[0]!['warning'])).toMatch(/other users can write to .*aenv-attacker-owned-/);
       expect(createHash('sha256').update(readFileSync(path.join(o, 'steal-b.bin'))).digest('hex')).toBe(HASH);
       expect(aenvLeftovers(o)).toEqual([]);
@@ -448,7 +448,7 @@ describe.skipIf(process.platform !== 'linux' || !IS_ROOT)('IBM\'s tool in folder
     chmodSync(victim, 0o644);
     const a = await stealDuring(inbox, 'link', 'steal-c.bin', ['decrypt', env], { victim });
     expect(a.read).toBe(0);
-    expect(a.rows[0]).toMatchObject({ status: 'ok', bytes: PLAIN.length });
+    expect(a.rows[0], JSON.stringify(a.rows[0])).toMatchObject({ status: 'ok', bytes: PLAIN.length });
     expect(readFileSync(victim, 'utf8')).toBe('ROOT-OWNED ORIGINAL\n');
     expect(readdirSync(victims)).toEqual(['steal-c.bin']);
     expect(createHash('sha256').update(readFileSync(path.join(inbox, 'steal-c.bin'))).digest('hex')).toBe(HASH);
@@ -463,7 +463,7 @@ describe.skipIf(process.platform !== 'linux' || !IS_ROOT)('IBM\'s tool in folder
     const a = await stealDuring(shared, 'file', 'verify', ['verify', env], { env: { TMPDIR: shared } });
     expect(a.read).toBe(0);
     expect(a.listed).toBe('EACCES');
-    expect(a.rows[0]).toMatchObject({ status: 'ok', via: 'asunprotect', detail: 'opened by asunprotect; plaintext discarded' });
+    expect(a.rows[0], JSON.stringify(a.rows[0])).toMatchObject({ status: 'ok', via: 'asunprotect', detail: 'opened by asunprotect; plaintext discarded' });
     expect(aenvLeftovers(shared)).toEqual([]);
     expect(readdirSync(shared).filter((x) => lstatSync(path.join(shared, x)).uid !== NOBODY)).toEqual([]);
   }, 60_000);

@@ -6,9 +6,10 @@
 // fallback by name, refused in a folder other users can change. The same attacks run for real
 // by a second user are in test/hostile-folders.test.ts.
 
-import { chmodSync, chownSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import fsDefault, { type PathLike, chmodSync, chownSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ToolOutput } from '../src/foreign/tool-output.js';
 import { ExistsError, removeStaleTemps } from '../src/fsops/atomic.js';
 import { OutputDir } from '../src/fsops/dirs.js';
@@ -28,6 +29,18 @@ beforeEach(() => {
 });
 
 const fds = (): number => readdirSync('/proc/self/fd').length;
+
+/** Replaces fs.<name> for the code under test (its `import * as fs` sees the change) until the test ends. */
+const patched: [keyof typeof fsDefault, unknown][] = [];
+function patch<K extends keyof typeof fsDefault>(name: K, fn: (orig: (typeof fsDefault)[K]) => (typeof fsDefault)[K]): void {
+  patched.push([name, fsDefault[name]]);
+  (fsDefault as Record<string, unknown>)[name] = fn(fsDefault[name]);
+  syncBuiltinESMExports();
+}
+afterEach(() => {
+  for (const [name, orig] of patched.splice(0).reverse()) (fsDefault as Record<string, unknown>)[name] = orig;
+  syncBuiltinESMExports();
+});
 const TEMP = /^\.aenv-\d+-[0-9a-f]{16}\.partial$/;
 
 /** What a tool does with `-o OUT`: opens it by name with O_CREAT|O_TRUNC and writes. */
@@ -164,6 +177,36 @@ describe.skipIf(!LINUX)('the private folder', () => {
     await c.settle();
     c.discard();
     expect(fds()).toBe(before);
+  });
+
+  it('its new name swapped for a link before aenv opens it: refused, a new name tried (5 in all), never used', () => {
+    let swaps = 0;
+    let limit = 1;
+    patch('mkdirSync', (orig) => ((p: PathLike, mode?: number) => {
+      const r = orig(p, mode);
+      if (typeof p === 'string' && TEMP.test(path.basename(p)) && swaps < limit) {
+        swaps++;
+        renameSync(p, path.join(dir, `moved-${swaps}`)); // the attacker's rename, then its link (a folder of its own is refused by owner: hostile-folders)
+        symlinkSync(tmp.dir, p);
+      }
+      return r;
+    }) as typeof orig);
+    const out = ToolOutput.create(OutputDir.resolve(dir, ''), 'final');
+    expect(swaps).toBe(1);
+    expect(out.fds).toHaveLength(1);
+    out.discard();
+    limit = 100;
+    swaps = 0;
+    let err: unknown;
+    try {
+      ToolOutput.create(OutputDir.resolve(dir, ''), 'final');
+    } catch (e) {
+      err = e;
+    }
+    expect(swaps).toBe(5);
+    expect((err as NodeJS.ErrnoException).code).toBe('ETAMPERED');
+    expect((err as Error).message).toMatch(/^the private folder \S+ was replaced by another user's file, folder or link as aenv created it; nothing was committed$/);
+    expect(readdirSync(tmp.dir).some((x) => TEMP.test(x))).toBe(false); // nothing was made through the links
   });
 
   it('an output named like the marker does not clash with it', async () => {

@@ -23,6 +23,9 @@ import { fdPathsWork, MARKER, PrivateFolder, type Reach } from '../fsops/private
 import { settleToolOutput, type FileIdentity, type Settled } from './output-check.js';
 import { folderChainProblem } from './trust.js';
 
+/** New names tried when the private folder is swapped as it is made. */
+const SWAP_TRIES = 5;
+
 export class ToolOutput {
   private file: { fd: number; id: FileIdentity } | null = null;
   private constructor(readonly dir: OutputDir, readonly folder: PrivateFolder, private readonly inner: string, readonly finalPath: string) {}
@@ -41,7 +44,15 @@ export class ToolOutput {
       }
     }
     const inner = name === MARKER ? `_${name}` : name;
-    return createTemp(dir, (tmp) => new ToolOutput(dir, PrivateFolder.create(dir.path, path.basename(tmp), reach), inner, path.join(dir.path, name)));
+    // Another user who can rename names in `dir` may swap the new folder's name before aenv opens
+    // it (nothing leaks: it is empty, and what aenv opened instead is refused): a few new names.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return createTemp(dir, (tmp) => new ToolOutput(dir, PrivateFolder.create(dir.path, path.basename(tmp), reach), inner, path.join(dir.path, name)));
+      } catch (e) {
+        if (!(e as { swapped?: boolean }).swapped || attempt >= SWAP_TRIES) throw e;
+      }
+    }
   }
 
   /** The output path the tool is given (with `fds` as its fd 3 onwards). */

@@ -82,14 +82,15 @@ export class PrivateFolder {
     try {
       fd = fs.openSync(p, DIR_FLAGS);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw tampered(`the private folder ${p} was replaced by a symbolic link as aenv created it`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') throw swapped(p);
       throw e;
     }
     const st = fs.fstatSync(fd);
     const uid = process.getuid?.();
     if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
       fs.closeSync(fd);
-      throw tampered(`the private folder ${p} was replaced by another user's as aenv created it`);
+      throw swapped(p);
     }
     const f = new PrivateFolder(p, fd, st.dev, st.ino, reach);
     try {
@@ -164,6 +165,15 @@ export class PrivateFolder {
       }
     }
   }
+}
+
+/**
+ * Another user renamed the new folder away and put something else under its name before aenv
+ * opened it (ETAMPERED, with `swapped` set: the caller may try again under a new name; nothing
+ * of aenv's is in the folder that went, it was empty).
+ */
+function swapped(p: string): NodeJS.ErrnoException & { swapped: true } {
+  return Object.assign(tampered(`the private folder ${p} was replaced by another user's file, folder or link as aenv created it`), { swapped: true as const });
 }
 
 /** Removes everything below `dir` (a path that ends in `/`), links as links, `depth` levels deep at most. Never throws. */
