@@ -86,10 +86,10 @@ describe('temporary names', () => {
   });
 
   it('removeStaleTemps removes a dead run\'s private folder (IBM\'s tool\'s, fsops/private-folder.ts) with all in it; never a folder without its marker', () => {
-    const dead = PrivateFolder.create(dir, '.aenv-2147483646-00000000000000cc.partial');
+    const dead = PrivateFolder.create(dir, `.aenv-2147483646-${hostTag()}000000cc.partial`);
     writeFileSync(dead.own('plain'), 'stale plaintext');
     fsDefault.closeSync(dead.fd); // left as a killed run leaves it
-    const unmarked = path.join(dir, '.aenv-2147483646-00000000000000dd.partial');
+    const unmarked = path.join(dir, `.aenv-2147483646-${hostTag()}000000dd.partial`);
     mkdirSync(unmarked, 0o700);
     writeFileSync(path.join(unmarked, 'someone\'s file'), 'keep');
     expect(removeStaleTemps(dir)).toEqual([dead.path]);

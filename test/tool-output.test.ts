@@ -11,7 +11,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ToolOutput } from '../src/foreign/tool-output.js';
-import { ExistsError, removeStaleTemps } from '../src/fsops/atomic.js';
+import { ExistsError, hostTag, removeStaleTemps } from '../src/fsops/atomic.js';
 import { OutputDir } from '../src/fsops/dirs.js';
 import { PlanError } from '../src/fsops/plan.js';
 import { fdPathsWork, MARKER, PrivateFolder, removeStalePrivate } from '../src/fsops/private-folder.js';
@@ -222,7 +222,7 @@ describe.skipIf(!LINUX)('the private folder', () => {
 describe.skipIf(!LINUX)('the stale clean-up of private folders', () => {
   /** A private folder as a run with pid `pid` leaves it when killed. */
   function leftover(pid: number, content = true): string {
-    const f = PrivateFolder.create(dir, `.aenv-${pid}-0123456789abcdef.partial`);
+    const f = PrivateFolder.create(dir, `.aenv-${pid}-${hostTag()}89abcdef.partial`);
     if (content) {
       writeFileSync(f.own('plain'), 'stale plaintext');
       mkdirSync(f.own('sub'));
@@ -241,7 +241,7 @@ describe.skipIf(!LINUX)('the stale clean-up of private folders', () => {
   });
 
   it('a folder without the marker, not 0700, or a link to a folder is never emptied', () => {
-    const victim = path.join(dir, '.aenv-2147483646-00000000000000aa.partial');
+    const victim = path.join(dir, `.aenv-2147483646-${hostTag()}000000aa.partial`);
     mkdirSync(victim, 0o700);
     writeFileSync(path.join(victim, 'the victim\'s file'), 'keep');
     const loose = leftover(2147483645);
@@ -251,12 +251,12 @@ describe.skipIf(!LINUX)('the stale clean-up of private folders', () => {
     writeFileSync(path.join(target, MARKER), '');
     writeFileSync(path.join(target, 'kept'), 'kept');
     chmodSync(target, 0o700);
-    symlinkSync(target, path.join(dir, '.aenv-2147483646-00000000000000bb.partial'));
+    symlinkSync(target, path.join(dir, `.aenv-2147483646-${hostTag()}000000bb.partial`));
     removeStaleTemps(dir);
     expect(readdirSync(victim)).toEqual(['the victim\'s file']);
     expect(readdirSync(loose).sort()).toEqual([MARKER, 'plain', 'sub']);
     expect(readdirSync(target).sort()).toEqual([MARKER, 'kept']); // the link itself went, never followed
-    expect(existsSync(path.join(dir, '.aenv-2147483646-00000000000000bb.partial'))).toBe(false);
+    expect(existsSync(path.join(dir, `.aenv-2147483646-${hostTag()}000000bb.partial`))).toBe(false);
     expect(removeStalePrivate(path.join(dir, 'no-such'))).toBe(false);
   });
 
