@@ -7,12 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { encodeMacInput, finishHeader } from '../src/format/header.js';
 import { encodeTrailer } from '../src/format/layout.js';
 import { aenv, aenvBytes, jsonLines, tempDir } from './helpers/cli.js';
 import { installStandin } from './helpers/standin.js';
+
+// Most tests run aenv several times: more than vitest's default 5 s on a busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tmp = tempDir('aenv-pwlist-');
 afterAll(() => tmp.cleanup());
