@@ -4,18 +4,19 @@
 // end of the run, and every check that binds the commit to the file aenv wrote: the folder
 // chain at create and commit, the temp name before the commit, the final name after it (a
 // second writer's race is played here by wrapping the fs call at the exact step, through
-// node:module's syncBuiltinESMExports), the fallback for file systems without hard links, the
-// hand-over to another program (IBM's tool) and discarding what it left, and the clean-up of
-// dead runs' temporary files. The CLI tests (hostile-folders, faults-*) run the same code in a
+// node:module's syncBuiltinESMExports), the fallback for file systems without hard links, and
+// the clean-up of dead runs' temporary files and private folders (IBM's tool's output is in
+// test/tool-output.test.ts). The CLI tests (hostile-folders, faults-*) run the same code in a
 // child process; these are the ones a mutant of atomic.ts can fail.
 
-import fsDefault, { type PathLike, chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import fsDefault, { type PathLike, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtomicOutput, ExistsError, hostTag, isTempName, removeStaleTemps, tempName } from '../src/fsops/atomic.js';
 import { OutputDir } from '../src/fsops/dirs.js';
 import { after } from '../src/fsops/iovec.js';
+import { PrivateFolder } from '../src/fsops/private-folder.js';
 import { tempDir } from './helpers/cli.js';
 
 const tmp = tempDir('aenv-atomic-');
@@ -82,6 +83,18 @@ describe('temporary names', () => {
     expect(removeStaleTemps(dir)).toEqual([path.join(dir, dead)]);
     expect(readdirSync(dir).sort()).toEqual([live, mine, elsewhere, '.aenv-x.partial', 'keep.partial'].sort());
     expect(removeStaleTemps(path.join(dir, 'no-such-folder'))).toEqual([]);
+  });
+
+  it('removeStaleTemps removes a dead run\'s private folder (IBM\'s tool\'s, fsops/private-folder.ts) with all in it; never a folder without its marker', () => {
+    const dead = PrivateFolder.create(dir, `.aenv-2147483646-${hostTag()}000000cc.partial`);
+    writeFileSync(dead.own('plain'), 'stale plaintext');
+    fsDefault.closeSync(dead.fd); // left as a killed run leaves it
+    const unmarked = path.join(dir, `.aenv-2147483646-${hostTag()}000000dd.partial`);
+    mkdirSync(unmarked, 0o700);
+    writeFileSync(path.join(unmarked, 'someone\'s file'), 'keep');
+    expect(removeStaleTemps(dir)).toEqual([dead.path]);
+    expect(readdirSync(dir)).toEqual([path.basename(unmarked)]);
+    expect(readdirSync(unmarked)).toEqual(['someone\'s file']);
   });
 });
 
@@ -289,118 +302,6 @@ describe('file systems without hard links', () => {
   });
 });
 
-describe('handed over to another program (IBM\'s tool)', () => {
-  /** What a tool does with its -o OUT: writes a new file and renames it over OUT. */
-  function toolWrites(out: AtomicOutput, text: string): { dev: bigint; ino: bigint } {
-    const side = path.join(dir, 'tool.tmp');
-    writeFileSync(side, text, { mode: 0o600 });
-    renameSync(side, out.tempPath);
-    const st = statSync(out.tempPath, { bigint: true });
-    return { dev: st.dev, ino: st.ino };
-  }
-
-  it('handOver, adopt what the tool left, commitAdopted: the tool\'s file under the final name', async () => {
-    const d = OutputDir.resolve(dir, '');
-    const out = AtomicOutput.create(d, 'final');
-    const st = out.handOver();
-    expect([Number(st.dev), Number(st.ino)]).toEqual([out.identity.dev, out.identity.ino]);
-    expect(() => out.handOver()).toThrow('handOver() of an output that is closed or already handed over');
-    await expect(out.commit(false, false)).rejects.toThrow('commit() of a handed-over output: use commitAdopted()');
-    await expect(out.commitAdopted(false, false)).rejects.toThrow('commitAdopted() without adopt()');
-    const left = toolWrites(out, 'from the tool');
-    out.adopt(left);
-    expect(out.identity).toEqual({ dev: Number(left.dev), ino: Number(left.ino) });
-    await out.commitAdopted(false, true);
-    expect(readFileSync(path.join(dir, 'final'), 'utf8')).toBe('from the tool');
-    expect(readdirSync(dir)).toEqual(['final']);
-    expect(d.dirty).toBe(false);
-  });
-
-  it('adopt() refuses a file that is not the one checked, or none; adopt() needs handOver()', () => {
-    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    expect(() => out.adopt({ dev: 0n, ino: 0n })).toThrow('adopt() without handOver()');
-    out.handOver();
-    const left = toolWrites(out, 'checked');
-    toolWrites(out, 'swapped after the check');
-    expect(() => out.adopt(left)).toThrow(`the temporary file ${out.tempPath} was renamed or replaced after the tool's output was checked; nothing was committed`);
-    rmSync(out.tempPath);
-    expect(code(() => out.adopt(left))).toBe('ETAMPERED');
-    mkdirSync(out.tempPath);
-    const st = statSync(out.tempPath, { bigint: true });
-    expect(code(() => out.adopt({ dev: st.dev, ino: st.ino }))).toBe('ETAMPERED'); // a folder is not a file
-    out.discard();
-    expect(readdirSync(dir)).toEqual([]); // the empty folder went too
-  });
-
-  it('discard after a hand-over: a file of ours at the temp name is truncated, then its name removed; the created file is truncated too', () => {
-    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    out.handOver();
-    const created = path.join(dir, 'created');
-    linkSync(out.tempPath, created); // keep a name for the created file to look at it afterwards
-    writeFileSync(created, 'partial plaintext');
-    toolWrites(out, 'the tool\'s plaintext'); // one name, aenv's user: provably ours
-    const fd = fsDefault.openSync(out.tempPath, 'r'); // an open handle shows the data after the unlink
-    try {
-      out.discard();
-      expect(fsDefault.fstatSync(fd).size).toBe(0);
-    } finally {
-      fsDefault.closeSync(fd);
-    }
-    expect(readFileSync(created, 'utf8')).toBe('');
-    expect(existsSync(out.tempPath)).toBe(false);
-  });
-
-  it('discard after a hand-over: the adopted file is provably ours by its identity, so it is truncated even with a second name', () => {
-    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    out.handOver();
-    out.adopt(toolWrites(out, 'adopted plaintext'));
-    const second = path.join(dir, 'second-name');
-    linkSync(out.tempPath, second); // two names: only its identity says it is ours
-    out.discard();
-    expect(existsSync(out.tempPath)).toBe(false);
-    expect(readFileSync(second, 'utf8')).toBe('');
-  });
-
-  it('discard after a hand-over: a file with another name too (not provably ours) only loses the temp name, its data untouched', () => {
-    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    out.handOver();
-    const theirs = path.join(dir, 'theirs');
-    writeFileSync(theirs, 'their data');
-    rmSync(out.tempPath);
-    linkSync(theirs, out.tempPath); // two names: not one of aenv's
-    out.discard();
-    expect(existsSync(out.tempPath)).toBe(false);
-    expect(readFileSync(theirs, 'utf8')).toBe('their data');
-  });
-
-  it('discard after a hand-over: a link at the temp name is removed, never followed', () => {
-    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    out.handOver();
-    const victim = path.join(dir, 'victim');
-    writeFileSync(victim, 'keep me');
-    rmSync(out.tempPath);
-    symlinkSync(victim, out.tempPath);
-    out.discard();
-    expect(existsSync(out.tempPath)).toBe(false);
-    expect(readFileSync(victim, 'utf8')).toBe('keep me');
-  });
-
-  it('discard after a hand-over with nothing at the temp name, or on a read-only folder: no error', () => {
-    const a = AtomicOutput.create(OutputDir.resolve(dir, ''), 'a');
-    a.handOver();
-    rmSync(a.tempPath);
-    expect(() => a.discard()).not.toThrow();
-    const b = AtomicOutput.create(OutputDir.resolve(dir, ''), 'b');
-    b.handOver();
-    chmodSync(dir, 0o500);
-    try {
-      expect(() => b.discard()).not.toThrow();
-    } finally {
-      chmodSync(dir, 0o700);
-    }
-  });
-});
-
 describe('after(): what a short readv or writev leaves to do', () => {
   const views = () => [Buffer.from('abc'), Buffer.from(''), Buffer.from('de'), Buffer.from('fgh')];
   const text = (bufs: Uint8Array[]) => bufs.map((b) => Buffer.from(b).toString());
@@ -421,7 +322,7 @@ describe('after(): what a short readv or writev leaves to do', () => {
 describe('descriptors, retries and the liveness of other runs', () => {
   const fds = (): number => readdirSync('/proc/self/fd').length;
 
-  it('every path closes its descriptor: commit, discard, a failed commit, a hand-over', async () => {
+  it('every path closes its descriptor: commit, discard, a failed commit', async () => {
     const before = fds();
     const a = AtomicOutput.create(OutputDir.resolve(dir, ''), 'a');
     await a.write([Buffer.from('x')]);
@@ -431,9 +332,6 @@ describe('descriptors, retries and the liveness of other runs', () => {
     const c = AtomicOutput.create(OutputDir.resolve(dir, ''), 'a');
     await c.commit(false, false).catch(() => undefined); // exists
     c.discard();
-    const d = AtomicOutput.create(OutputDir.resolve(dir, ''), 'd');
-    d.handOver();
-    d.discard();
     expect(fds()).toBe(before);
   });
 
@@ -473,24 +371,6 @@ describe('descriptors, retries and the liveness of other runs', () => {
       throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
     }) as unknown as typeof fsDefault.openSync);
     expect(code(() => AtomicOutput.create(OutputDir.resolve(dir, ''), 'final'))).toBe('EACCES');
-  });
-
-  it('discard after a hand-over truncates only what it checked: a file swapped in between its lstat and its open is left whole', () => {
-    const out = AtomicOutput.create(OutputDir.resolve(dir, ''), 'final');
-    out.handOver();
-    const side = path.join(dir, 'tool.tmp');
-    writeFileSync(side, 'the tool\'s plaintext');
-    renameSync(side, out.tempPath); // one name, aenv's user: would be truncated
-    const victim = path.join(dir, 'victim');
-    writeFileSync(victim, 'keep me');
-    const keep = path.join(dir, 'keep');
-    linkSync(victim, keep); // a second name, to look at it after the temp name is removed
-    patch('openSync', (orig) => ((p: PathLike, flags: number, mode?: number) => {
-      if (p === out.tempPath) renameSync(victim, out.tempPath); // the race
-      return orig(p, flags, mode);
-    }) as typeof orig);
-    out.discard();
-    expect(readFileSync(keep, 'utf8')).toBe('keep me');
   });
 
   it('removeStaleTemps keeps the temporary files of a process it may not signal (EPERM: alive, another user\'s)', () => {

@@ -3,17 +3,19 @@
 // `aenv decrypt DIR -o OUT` run; each row must say what happened (status, detail, the tool's
 // exit status, signal and outcome), nothing may appear under a final name unless complete, no
 // temporary file may be left, and no process of the tool may outlive the run. Also: an input
-// replaced while the tool reads it is not committed (and not removed), and SIGINT to aenv while
-// a tool hangs (ignoring SIGTERM, with a helper process) exits 130, stops the whole process
-// group and leaves nothing but the file finished before it; after SIGKILL of aenv the next run
-// removes the dead run's temporary file and completes.
+// replaced while the tool reads it is not committed (and not removed), and SIGINT, SIGTERM or
+// SIGHUP to aenv while a tool hangs (ignoring SIGTERM, with a helper process) exits 130, 143 or
+// 129, stops the whole process group and leaves nothing but the file finished before it; after
+// SIGKILL of aenv the tool dies with it (setpriv --pdeathsig), and the next run removes the dead
+// run's private folder and completes.
 
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { aenv, aenvAsync, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
-import { listTree, temps, waitFor } from './helpers/faults.js';
+import { aenv, aenvAsync, BIN, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
+import { listTree, tempBytes, temps, waitFor } from './helpers/faults.js';
 import { killStandinLeftovers, liveGroup, processes, rowsBy, sealForeign } from './helpers/foreign.js';
 import { installStandin, type Standin, type StandinRule } from './helpers/standin.js';
 
@@ -76,13 +78,9 @@ describe('each misbehaviour of the tool, in one decrypt run', () => {
   it('nothing under a final name but the two complete outputs; no temporary file; no process of the tool left', () => {
     for (const m of MODES) if (m !== 'slow' && m !== 'replace-inode') expect(existsSync(final(m)), m).toBe(false);
     expect(temps(out)).toEqual([]);
-    // What is left: the two outputs, and two files the stand-in made under names of its own
-    // (aenv cannot know such names: see the README); the hard-linked one was emptied by aenv.
-    const names = readdirSync(out).sort();
-    expect(names.filter((x) => !x.startsWith('.'))).toEqual(['replace-inode.bin', 'slow.bin']);
-    const own = names.filter((x) => x.startsWith('.'));
-    expect(own.map((x) => x.replace(/^\.aenv-\d+-[0-9a-f]{16}\.partial/, 'TEMP')).sort()).toEqual(['TEMP.standin-copy', 'TEMP.standin-target']);
-    expect(statSync(path.join(out, own.find((x) => x.endsWith('.standin-copy'))!)).size).toBe(0);
+    // What is left: the two outputs, nothing else. The files the stand-in made under names of
+    // its own (a link target, a second hard link) were in aenv's private folder, removed with it.
+    expect(readdirSync(out).sort()).toEqual(['replace-inode.bin', 'slow.bin']);
     expect(processes().filter((p) => p.cmd.includes(s.dir) && p.state !== 'Z')).toEqual([]);
   });
 
@@ -111,13 +109,13 @@ describe('each misbehaviour of the tool, in one decrypt run', () => {
     expect(row('crash')).toMatchObject({ status: 'tool-error', tool_exit: null, tool_signal: 'SIGSEGV', tool_outcome: 'signaled', detail: 'asunprotect was killed by SIGSEGV' });
   });
 
-  it('exit 0 without an output (untouched, or deleted): tool-error, never an empty file committed', () => {
-    expect(row('no-output')).toMatchObject({ status: 'tool-error', tool_exit: 0, detail: 'asunprotect exited with status 0, but the tool exited without writing its output' });
+  it('exit 0 without an output (never made, or deleted): tool-error, never an empty file committed', () => {
+    expect(row('no-output')).toMatchObject({ status: 'tool-error', tool_exit: 0, detail: 'asunprotect exited with status 0, but the tool left no output file' });
     expect(row('delete-output')).toMatchObject({ status: 'tool-error', tool_exit: 0, detail: 'asunprotect exited with status 0, but the tool left no output file' });
   });
 
-  it('an output replaced by a new file (rename over it): adopted after checks, made private (0600), committed', () => {
-    expect(row('replace-inode')).toMatchObject({ status: 'ok', via: 'asunprotect', detail: 'opened by asunprotect; it replaced its output file, adopted after checks' });
+  it('an output written to a side file and renamed over its name: accepted after checks, made private (0600), committed', () => {
+    expect(row('replace-inode')).toMatchObject({ status: 'ok', via: 'asunprotect', detail: 'opened by asunprotect' });
     expect(readFileSync(final('replace-inode')).equals(PLAIN)).toBe(true);
     expect(statSync(final('replace-inode')).mode & 0o777).toBe(0o600);
   });
@@ -152,7 +150,7 @@ describe('bound to what was opened', () => {
     p.stderr.resume();
     const exited = new Promise<number | null>((res) => p.on('close', (c) => res(c)));
     // The event: the slow tool has read the envelope and written its first block into aenv's temporary file.
-    const writing = await waitFor(() => temps(o).some((t) => sizeOr0(path.join(o, t)) > 0), 30_000);
+    const writing = await waitFor(() => tempBytes(o) > 0, 30_000);
     expect(writing).toBe(true);
     renameSync(path.join(dir, 'other'), input);
     expect(await exited).toBe(1);
@@ -164,16 +162,8 @@ describe('bound to what was opened', () => {
   });
 });
 
-function sizeOr0(p: string): number {
-  try {
-    return lstatSync(p).size;
-  } catch {
-    return 0;
-  }
-}
-
 describe('SIGKILL', () => {
-  it('aenv killed while a tool writes: nothing under the final name; the next run removes the dead run\'s temporary file and completes', async () => {
+  it('aenv killed while a tool writes: the tool dies with it, nothing under the final name; the next run removes the dead run\'s private folder and completes', async () => {
     const dir = path.join(tmp.dir, 'kill-src');
     const o = path.join(tmp.dir, 'kill-out');
     sealForeign(s, PLAIN, path.join(dir, 'swap-k.bin.aspera-env'), PASSWORD); // slow mode: ~1.3 s of writing
@@ -186,27 +176,32 @@ describe('SIGKILL', () => {
     let tool: number | undefined;
     const writing = await waitFor(() => {
       tool ??= processes().find((x) => x.cmd.includes(s.asunprotect) && x.cmd.includes('swap-k') && x.pgrp === x.pid)?.pid;
-      return tool !== undefined && temps(o).some((t) => sizeOr0(path.join(o, t)) > 0);
+      return tool !== undefined && tempBytes(o) > 0;
     }, 30_000);
     expect(writing).toBe(true);
+    const t0 = Date.now();
     p.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    // The tool runs in its own session and is not killed with aenv (see the README); it writes
-    // on into the dead run's temporary file, which never reaches a final name.
+    // The kernel kills the tool with its parent (setpriv --pdeathsig KILL): it never finishes.
     expect(await waitFor(() => liveGroup(tool!).length === 0, 30_000)).toBe(true);
-    expect(temps(o).length).toBe(1);
+    const gone = Date.now() - t0;
+    expect(gone).toBeLessThan(1000); // the whole write takes ~1.3 s
+    console.log(`[measure] SIGKILL of aenv -> tool gone in ${gone} ms`);
+    expect(temps(o).length).toBe(1); // the private folder, which no other user can enter
+    expect(tempBytes(o)).toBeLessThan(PLAIN.length);
     expect(existsSync(path.join(o, 'swap-k.bin'))).toBe(false);
     const again = aenv(args);
     expect(again.code, again.stderr).toBe(0);
     expect(listTree(o)).toEqual(['swap-k.bin']);
+    expect(temps(o)).toEqual([]);
     expect(readFileSync(path.join(o, 'swap-k.bin')).equals(PLAIN)).toBe(true);
   });
 });
 
-describe('SIGINT', () => {
-  it('while a tool hangs: exit 130, the tool and its helper are stopped, the finished file stays, nothing else is left', async () => {
-    const dir = path.join(tmp.dir, 'sig-src');
-    const o = path.join(tmp.dir, 'sig-out');
+describe('SIGINT, SIGTERM, SIGHUP', () => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)('%s while a tool hangs: exit %i, the tool and its helper are stopped, the finished file stays, nothing else is left', async (signal, status) => {
+    const dir = path.join(tmp.dir, `sig-src-${signal}`);
+    const o = path.join(tmp.dir, `sig-out-${signal}`);
     const done = Buffer.from('finished before the interruption\n');
     sealForeign(s, done, path.join(dir, 'a-done.txt.aspera-env'), PASSWORD);
     sealForeign(s, PLAIN, path.join(dir, 'sigint-hang.bin.aspera-env'), PASSWORD);
@@ -221,13 +216,13 @@ describe('SIGINT', () => {
     let tool: number | undefined;
     const running = await waitFor(() => {
       tool ??= processes().find((x) => x.cmd.includes(s.asunprotect) && x.cmd.includes('sigint-hang') && x.pgrp === x.pid)?.pid;
-      return tool !== undefined && liveGroup(tool).length >= 2 && temps(o).some((t) => sizeOr0(path.join(o, t)) === 100);
+      return tool !== undefined && liveGroup(tool).length >= 2 && tempBytes(o) === 100;
     }, 30_000);
     expect(running, stderr).toBe(true);
     expect(existsSync(path.join(o, 'a-done.txt'))).toBe(true);
     const t0 = Date.now();
-    p.kill('SIGINT');
-    expect(await exited, stderr).toBe(130);
+    p.kill(signal);
+    expect(await exited, stderr).toBe(status);
     // stopped by the interruption (SIGTERM, then SIGKILL after 3 s), not by the 60 s no-progress window
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(stderr).toMatch(/interrupted/);
@@ -235,6 +230,35 @@ describe('SIGINT', () => {
     expect(listTree(o)).toEqual(['a-done.txt']);
     expect(readFileSync(path.join(o, 'a-done.txt')).equals(done)).toBe(true);
     expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ status: 'ok', via: 'asunprotect' });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ summary: { interrupted: true, exit_status: status } });
     expect(listTree(dir)).toEqual(['a-done.txt.aspera-env', 'sigint-hang.bin.aspera-env']);
+  });
+});
+
+describe.skipIf(spawnSync('script', ['--version']).status !== 0)('a terminal that hangs up', () => {
+  it('aenv on a pseudo-terminal that goes away while a tool hangs (the kernel sends SIGHUP): the tool group is stopped, nothing is left, aenv ends', async () => {
+    const dir = path.join(tmp.dir, 'hup-src');
+    const o = path.join(tmp.dir, 'hup-out');
+    sealForeign(s, Buffer.from('finished before the hangup\n'), path.join(dir, 'a-done.txt.aspera-env'), PASSWORD);
+    sealForeign(s, PLAIN, path.join(dir, 'sigint-hang-hup.bin.aspera-env'), PASSWORD);
+    mkdirSync(o);
+    const q = (x: string): string => `'${x.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, BIN, 'decrypt', dir, '-o', o, '--jobs', '1', '--asunprotect', s.asunprotect, '--password-file', pw].map(q).join(' ');
+    const term = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    term.stdout.resume();
+    term.stderr.resume();
+    let tool: number | undefined;
+    let aenvPid: number | undefined;
+    const running = await waitFor(() => {
+      tool ??= processes().find((x) => x.cmd.includes(s.asunprotect) && x.cmd.includes('sigint-hang-hup') && x.pgrp === x.pid)?.pid;
+      aenvPid ??= processes().find((x) => x.cmd.includes(BIN) && x.cmd.includes('hup-src') && !x.cmd.startsWith('script'))?.pid;
+      return tool !== undefined && aenvPid !== undefined && liveGroup(tool).length >= 2 && tempBytes(o) === 100;
+    }, 30_000);
+    expect(running).toBe(true);
+    term.kill('SIGKILL'); // the terminal emulator dies: the kernel hangs up the terminal
+    expect(await waitFor(() => !processes().some((x) => x.pid === aenvPid && x.state !== 'Z'), 20_000)).toBe(true);
+    expect(liveGroup(tool!)).toEqual([]);
+    expect(listTree(o)).toEqual(['a-done.txt']);
+    expect(temps(o)).toEqual([]);
   });
 });

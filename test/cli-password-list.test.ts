@@ -7,12 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { encodeMacInput, finishHeader } from '../src/format/header.js';
 import { encodeTrailer } from '../src/format/layout.js';
 import { aenv, aenvBytes, jsonLines, tempDir } from './helpers/cli.js';
 import { installStandin } from './helpers/standin.js';
+
+// Most tests run aenv several times: more than vitest's default 5 s on a busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tmp = tempDir('aenv-pwlist-');
 afterAll(() => tmp.cleanup());
@@ -162,6 +165,44 @@ describe('--password-list', () => {
       expect(String(rows[1]!['detail'])).toMatch(/asunprotect failed with each of the 4 passwords of the list; the last: /);
       expect(readdirSync(out)).toEqual(['one.txt']); // no temporary file of any try, no output of the failed one
       for (const pw of [...PASSWORDS, STRAY]) expect(r.stdout + r.stderr).not.toContain(pw);
+    } finally {
+      s.cleanup();
+    }
+  }, 60_000);
+
+  it('foreign files: one the tool says is not its format is tried once; the tool\'s runs count against --kdf-budget', () => {
+    mkdirSync(path.join(tmp.dir, 'tools-budget'));
+    const s = installStandin(path.join(tmp.dir, 'tools-budget'));
+    const log = path.join(s.dir, 'calls.log');
+    const calls = (): string[] => readFileSync(log, 'utf8').trim().split('\n');
+    try {
+      const d = path.join(tmp.dir, 'ibm-budget');
+      mkdirSync(d);
+      writeFileSync(path.join(d, 'note.txt.aspera-env'), 'plaintext, not an envelope\n');
+      for (const name of ['w1', 'w2', 'w3']) {
+        writeFileSync(path.join(d, `${name}.txt`), `${name}\n`);
+        expect(s.run('asprotect', path.join(d, `${name}.txt.aspera-env`), path.join(d, `${name}.txt`), STRAY).code).toBe(0);
+      }
+      s.setRules([], log); // from here on, every call of the tool is logged
+      const out = path.join(tmp.dir, 'ibm-budget-out');
+      const r = aenv(['decrypt', path.join(d, 'note.txt.aspera-env'), path.join(d, 'w1.txt.aspera-env'), '-o', out, '--json', '--jobs', '1', '--asunprotect', s.asunprotect, '--password-list', list]);
+      expect(r.code).toBe(1);
+      const rows = jsonLines(r.stdout);
+      expect(rows[0]).toMatchObject({ status: 'tool-error', tool_exit: 4 });
+      expect(rows[0]!['detail']).toBe('asunprotect exited with status 4: asunprotect: note.txt.aspera-env: not an Aspera envelope; not tried with the other 3 passwords: the tool says the file is not its format');
+      expect(String(rows[1]!['detail'])).toMatch(/^asunprotect failed with each of the 4 passwords of the list; the last: .*wrong password$/);
+      expect(calls()).toEqual(['note.txt.aspera-env', 'w1.txt.aspera-env', 'w1.txt.aspera-env', 'w1.txt.aspera-env', 'w1.txt.aspera-env']);
+
+      // A budget smaller than one run of the tool: the first try runs, then nothing more starts.
+      writeFileSync(log, '');
+      const b = aenv(['decrypt', d, '-o', path.join(tmp.dir, 'ibm-budget-out2'), '--json', '--jobs', '1', '--kdf-budget', '0.01', '--asunprotect', s.asunprotect, '--password-list', list]);
+      expect(b.code).toBe(1);
+      expect(calls()).toEqual(['note.txt.aspera-env']);
+      const brows = jsonLines(b.stdout).filter((x) => 'path' in x);
+      expect(brows.map((x) => x['status'])).toEqual(['tool-error', 'unsupported', 'unsupported', 'unsupported']);
+      for (const x of brows.slice(1)) expect(String(x['detail'])).toMatch(/^key-derivation budget used up \(\d+\.\d s on 0 derivations and 1 run of IBM's tool\): not tried$/);
+      const human = aenv(['decrypt', path.join(d, 'w1.txt.aspera-env'), path.join(d, 'w2.txt.aspera-env'), '-o', path.join(tmp.dir, 'ibm-budget-out3'), '--jobs', '1', '--kdf-budget', '0.01', '--asunprotect', s.asunprotect, '--password-list', list]);
+      expect(human.stderr).toMatch(/unsupported +\S*w1\.txt\.aspera-env: key-derivation budget used up \(\d+\.\d s on 0 derivations and 1 run of IBM's tool\): asunprotect was tried with 1 of the 4 passwords; the last: asunprotect exited with status 3: asunprotect: w1\.txt\.aspera-env: wrong password\n +hint: [^\n]*--kdf-budget/);
     } finally {
       s.cleanup();
     }

@@ -1,5 +1,5 @@
-// Interruptions from the outside (shared/CLI.md "Exit status" 130, "Outputs appear under their
-// final name only when complete"): SIGINT in the middle of a large decrypt (slowed down with
+// Interruptions from the outside (shared/CLI.md "Exit status" 130, 143, 129, "Outputs appear under their
+// final name only when complete"): SIGINT (SIGTERM, SIGHUP) in the middle of a large decrypt (slowed down with
 // --backend noble) exits 130, keeps the files finished before it, leaves no temporary file and
 // no partial output; a rerun over the same tree completes. A run killed outright (SIGKILL)
 // leaves a temporary file that the next run removes and never mistakes for an envelope.
@@ -110,6 +110,19 @@ describe('SIGINT', () => {
   });
 });
 
+describe('SIGTERM and SIGHUP', () => {
+  it.each([['SIGTERM', 143], ['SIGHUP', 129]] as const)('%s mid-decrypt: exit %i, finished files stay, no partial output, no temporary file', async (signal, status) => {
+    const out = path.join(tmp.dir, `out-${signal}`);
+    const r = await interruptWhenWriting(['decrypt', src, '-o', out, '--jobs', '1', '--json', '--backend', 'noble', '--password-file', pw], out, signal);
+    expect(r.sawTemp, 'the decrypt finished before it could be interrupted').toBe(true);
+    expect(r.code, r.stderr).toBe(status);
+    expect(r.stderr).toMatch(/interrupted/);
+    expect(readFileSync(path.join(out, 'a-small.txt'), 'utf8')).toBe('finished before the interruption\n');
+    expect(existsSync(path.join(out, 'b-big.bin'))).toBe(false);
+    expect(temps(out)).toEqual([]);
+  });
+});
+
 describe('SIGKILL', () => {
   it('a killed run leaves a temporary file; the next run removes it and completes', async () => {
     // Bug guarded: a later run tripping over leftovers (taking them as outputs or inputs, or
@@ -127,8 +140,8 @@ describe('SIGKILL', () => {
   });
 });
 
-describe('SIGINT on a stream', () => {
-  it('encrypt - and decrypt - blocked on an idle standard input end at once with 130', async () => {
+describe('SIGINT and SIGTERM on a stream', () => {
+  it('encrypt - and decrypt - blocked on an idle standard input end at once with 130 (SIGINT) and 143 (SIGTERM)', async () => {
     // Bug guarded: the flag was only looked at between reads, so with the pipe idle the first
     // Ctrl-C did nothing at all.
     const C = 65536; // the encrypt default and the chunk size of the envelopes made above
@@ -156,11 +169,13 @@ describe('SIGINT on a stream', () => {
       // Past the key derivation and through what it was given: its first chunk is out.
       expect(await until(() => got >= shown, p), `${verb}: no output after its first chunk: ${stderr}`).toBe(true);
       const t0 = Date.now();
-      p.kill('SIGINT');
+      // SIGINT for encrypt, SIGTERM for decrypt: each ends a stream at once with its own status
+      const [sig, status] = verb === 'encrypt' ? ['SIGINT', 130] as const : ['SIGTERM', 143] as const;
+      p.kill(sig);
       const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
       const code = await exited;
       clearTimeout(timer);
-      expect(code, `${verb}: ${stderr}`).toBe(130);
+      expect(code, `${verb}: ${stderr}`).toBe(status);
       expect(Date.now() - t0).toBeLessThan(4000);
       expect(stderr).toMatch(/interrupted/);
       const written = Buffer.concat(chunks);

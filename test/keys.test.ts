@@ -87,4 +87,26 @@ describe('KeyCache', () => {
     expect(keys.spentMs).toBeGreaterThanOrEqual(25);
     await expect(keys.master(PBKDF2, randomBytes(32))).rejects.toBeInstanceOf(KdfBudgetError);
   });
+
+  it('runs of IBM\'s tool are charged to the same budget (issue 21): checkBudget() refuses once they took it, and so does the next derivation', async () => {
+    const keys = new KeyCache(node, passwordBytes('pw'), 100);
+    keys.checkBudget(); // nothing spent
+    keys.charge(60);
+    expect([keys.spentMs, keys.toolRuns, keys.derivations]).toEqual([60, 1, 0]);
+    keys.checkBudget(); // 60 < 100
+    let e: unknown = null;
+    try {
+      keys.charge(40); // exactly the budget: used up
+      keys.checkBudget();
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(KdfBudgetError);
+    expect((e as KdfBudgetError).toolRuns).toBe(2);
+    expect((e as Error).message).toBe('key-derivation budget used up (0.1 s on 0 derivations and 2 runs of IBM\'s tool): not tried');
+    const d = await keys.master(PBKDF2, randomBytes(32)).catch((x: unknown) => x);
+    expect(d).toBeInstanceOf(KdfBudgetError);
+    expect(keys.derivations).toBe(0);
+    expect(new KdfBudgetError(2500, 3, 1).message).toBe('key-derivation budget used up (2.5 s on 3 derivations and 1 run of IBM\'s tool): not tried');
+  });
 });

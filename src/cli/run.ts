@@ -5,10 +5,11 @@ import { main, reportFatal } from './main.js';
 
 // A reader that goes away (`aenv verify DIR | head`) must not crash the run with a stack trace:
 // the files are still processed and the exit status still tells; the lost lines are dropped.
-// (`decrypt -` notices the closed pipe itself and fails with io-error.)
+// (`decrypt -` notices the closed pipe itself and fails with io-error.) Likewise a terminal that
+// hung up (EIO after SIGHUP): the run must still stop IBM's tools and remove its unfinished files.
 for (const s of [process.stdout, process.stderr]) {
   s.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED' && e.code !== 'EIO') throw e;
   });
 }
 

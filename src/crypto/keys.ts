@@ -65,8 +65,9 @@ function hex(b: Uint8Array): string {
 
 /** The run's key-derivation time is used up (--kdf-budget): no further KDF is started. */
 export class KdfBudgetError extends Error {
-  constructor(readonly spentMs: number, readonly derivations: number) {
-    super(`key-derivation budget used up (${(spentMs / 1000).toFixed(1)} s on ${derivations} derivation${derivations === 1 ? '' : 's'}): not tried`);
+  constructor(readonly spentMs: number, readonly derivations: number, readonly toolRuns = 0) {
+    const tools = toolRuns > 0 ? ` and ${toolRuns} run${toolRuns === 1 ? '' : 's'} of IBM's tool` : '';
+    super(`key-derivation budget used up (${(spentMs / 1000).toFixed(1)} s on ${derivations} derivation${derivations === 1 ? '' : 's'}${tools}): not tried`);
   }
 }
 
@@ -76,7 +77,8 @@ export class KdfBudgetError extends Error {
  * KDFs run one at a time (memory is bounded by the largest single one), concurrent requests
  * for the same key wait for the same derivation, and once the derivations of the run have
  * taken `budgetMs` of wall time, no new one starts (a list of passwords must not turn hostile
- * headers, each asking for the costliest KDF the format allows, into hours of work).
+ * headers, each asking for the costliest KDF the format allows, into hours of work). The runs of
+ * IBM's tool, which derives its own keys, count against the same budget (charge()).
  */
 export class KeyCache {
   private readonly keys = new Map<string, Promise<Uint8Array>>();
@@ -85,8 +87,10 @@ export class KeyCache {
   private readonly passwords: Uint8Array[];
   /** How many derivations actually ran (for tests and reports). */
   derivations = 0;
-  /** Wall time spent in derivations so far. */
+  /** Wall time spent in derivations so far (IBM's tool's runs included, see charge()). */
   spentMs = 0;
+  /** How many runs of IBM's tool were charged. */
+  toolRuns = 0;
 
   constructor(private readonly backend: Backend, password: Uint8Array | readonly Uint8Array[], private readonly budgetMs = Infinity) {
     this.passwords = password instanceof Uint8Array ? [password] : [...password];
@@ -105,12 +109,26 @@ export class KeyCache {
     return this.passwords.length;
   }
 
+  /** Throws KdfBudgetError once the run's derivations (and tool runs) took the budget. */
+  checkBudget(): void {
+    if (this.spentMs >= this.budgetMs) throw new KdfBudgetError(this.spentMs, this.derivations, this.toolRuns);
+  }
+
+  /**
+   * Counts `ms` of an outside program's run against the budget: IBM's tool derives a key from the
+   * password each time it runs (engine/foreign.ts checks the budget before each run).
+   */
+  charge(ms: number): void {
+    this.spentMs += ms;
+    this.toolRuns++;
+  }
+
   master(params: KdfParams, salt: Uint8Array, which = 0): Promise<Uint8Array> {
     const id = `${this.pwIds[which]}:${params.kdf}:${params.p1}:${params.p2}:${params.p3}:${hex(salt)}`;
     let p = this.keys.get(id);
     if (!p) {
       p = this.queue.then(async () => {
-        if (this.spentMs >= this.budgetMs) throw new KdfBudgetError(this.spentMs, this.derivations);
+        this.checkBudget();
         this.derivations++;
         const t0 = performance.now();
         try {

@@ -1,31 +1,36 @@
 // Foreign envelopes (issue 11; shared/CLI.md "Foreign envelopes"; docs/IBM-TOOLS.md "Integration
 // plan"): a file without the AENV magic (decoding step 1) is opened by IBM's asunprotect, and
 // `encrypt --format ibm` seals with IBM's asprotect, one file per call (foreign/run-tool.ts).
-// aenv keeps its own guarantees around the tool: the tool writes into a temporary file aenv
-// created in the output's folder (fsops/atomic.ts: 0600, aenv's naming, so the stale clean-up
-// and the interrupt guarantees apply); what it leaves there is checked (foreign/output-check.ts),
-// adopted, and committed by aenv's own no-replace commit; the input handed over by name is the
-// file aenv opened, and its name must still point to it, unchanged, once the tool is done.
+// aenv keeps its own guarantees around the tool: the tool writes into a private folder aenv
+// created in the output's folder and hands it as a descriptor (foreign/tool-output.ts, issue 21:
+// no other user can redirect or read the write; aenv's naming, so the stale clean-up and the
+// interrupt guarantees apply); what it leaves there is checked (foreign/output-check.ts) and
+// committed by aenv's own no-replace commit; the input handed over by name is the file aenv
+// opened, and its name must still point to it, unchanged, once the tool is done. A tool that
+// another user could change is never run (foreign/trust.ts; cli/foreign.ts finds it).
 // Any failure of the tool is `tool-error` with its exit status and last line in the detail;
-// the temporary file is truncated and removed. aenv's SIGINT aborts every running tool. With
-// --password-list the tool is tried with each password in turn, each try into a fresh temporary
-// file, until one succeeds; a try that fails leaves nothing behind. With decrypt --checksums
-// the tool's output is hashed before it is committed (a mismatch is not committed: corrupt).
-// `verify` runs the tool into a private temporary file in the system's temporary folder, which
-// is removed afterwards whatever happened; without a password a foreign file is `unsupported`.
+// the private folder and all in it are removed. aenv's SIGINT, SIGTERM and SIGHUP abort every
+// running tool. With --password-list the tool is tried with each password in turn, each try into
+// a fresh private folder, until one succeeds; a try that fails leaves nothing behind; the tries
+// stop early when the tool says the file is not its format, or fails in a way no password
+// changes. Every run of the tool counts against --kdf-budget (the tool derives keys too). With
+// decrypt --checksums the tool's output is hashed before it is committed (a mismatch is not
+// committed: corrupt). `verify` runs the tool into a private folder in the system's temporary
+// folder, which is removed afterwards whatever happened; without a password a foreign file is
+// `unsupported`.
 
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { KdfBudgetError } from '../crypto/keys.js';
 import { EnvelopeError } from '../format/status.js';
-import { AtomicOutput } from '../fsops/atomic.js';
 import { ioError } from '../fsops/errors.js';
 import type { InputFile } from '../fsops/input.js';
 import type { Planned } from '../fsops/plan.js';
-import { checkToolPassword, notFoundHint, protectArgs, toolErrorHint, unprotectArgs, VIA, type ToolName } from '../foreign/ibm-cli.js';
+import { checkToolPassword, notFoundHint, protectArgs, saysNotItsFormat, toolErrorHint, unprotectArgs, untrustedHint, VIA, type ToolName } from '../foreign/ibm-cli.js';
 import type { Found } from '../foreign/locate.js';
-import { settleToolOutput } from '../foreign/output-check.js';
 import { runTool, type ToolResult, type ToolTiming } from '../foreign/run-tool.js';
+import { ToolOutput } from '../foreign/tool-output.js';
 import { checkInterrupted, Interrupted, type RunContext } from './context.js';
 import { hashFile } from './file-hash.js';
 import { checksumRefusal, open, outputDir, precheck, removeSource, sharedFolder, writeFailure, type InputPath, type WriteOptions } from './files.js';
@@ -52,9 +57,12 @@ export function isNoMagic(e: unknown): e is EnvelopeError {
 
 export const VERIFY_NO_PASSWORD_HINT = 'IBM\'s envelope can only be checked by IBM\'s asunprotect, which needs the password: give --password-file FILE or ASPERA_SCP_FILEPASS';
 
-/** The tool failed (or what it left was refused): the row is `tool-error`. */
+/**
+ * The tool failed (or what it left was refused): the row is `tool-error`. `final` says why no
+ * other password can help (null: another password might).
+ */
 class ToolFailure extends Error {
-  constructor(readonly tool: ToolName, readonly result: ToolResult | null, detail: string) {
+  constructor(readonly tool: ToolName, readonly result: ToolResult | null, detail: string, readonly final: string | null = null) {
     super(detail);
   }
 }
@@ -66,6 +74,27 @@ function toolErrorRow(name: string, output: string | undefined, f: ToolFailure):
     hint: toolErrorHint(f.tool), via: VIA[f.tool],
     tool: { exit: r?.code ?? null, signal: r?.signal ?? null, outcome: r?.outcome ?? 'spawn-failed' },
   };
+}
+
+/** A tool that other users could change (cli/foreign.ts found it on PATH or in an install folder): never run. */
+function refusedRow(name: string, output: string | undefined, tool: Found & { untrusted: string }): FileResult {
+  return {
+    path: name, ...(output !== undefined ? { output } : {}), status: 'tool-error', bytes: 0,
+    detail: `refusing to run ${tool.path} (found ${tool.source === 'path' ? 'on PATH' : `in ${tool.from}`}): ${tool.untrusted}`,
+    hint: untrustedHint(tool.tool), via: VIA[tool.tool], tool: { exit: null, signal: null, outcome: 'refused' },
+  };
+}
+
+function isRefused(tool: Found): tool is Found & { untrusted: string } {
+  return tool.untrusted !== undefined;
+}
+
+/** Why no other password can change how this run of the tool ended; null when one might. */
+function passwordIndependent(r: ToolResult): string | null {
+  if (r.outcome !== 'exited') return 'its failure does not depend on the password';
+  if (saysNotItsFormat(r.code, r.lastLine)) return 'the tool says the file is not its format';
+  if (r.code === 0) return 'its failure does not depend on the password';
+  return null;
 }
 
 /**
@@ -84,48 +113,63 @@ function boundInputPath(src: InputFile): string {
 }
 
 /**
- * Runs `tool` from `input` into `out`'s temporary file, and adopts what it left there once
- * checked. Throws ToolFailure (the tool failed or its output was refused), Interrupted, or an
- * io-error when the input changed or was replaced while the tool read it.
+ * Runs `tool` from `input` into `out`'s private folder, and settles what it left there. Throws
+ * ToolFailure (the tool failed or its output was refused), Interrupted, or an io-error when the
+ * input changed or was replaced while the tool read it. The run's wall time counts against the
+ * run's key-derivation budget.
  */
-async function runInto(tool: Found, f: ForeignTool, password: string, src: InputFile, input: string, out: AtomicOutput, run: RunContext): Promise<{ size: number; replaced: boolean }> {
-  const created = out.handOver();
+async function runInto(tool: Found, f: ForeignTool, password: string, src: InputFile, input: string, out: ToolOutput, run: RunContext): Promise<{ size: number }> {
   checkInterrupted(run);
-  const args = (tool.tool === 'asunprotect' ? unprotectArgs : protectArgs)(out.tempPath, input);
+  const args = (tool.tool === 'asunprotect' ? unprotectArgs : protectArgs)(out.toolPath, input);
   const result = await runTool({
-    tool: tool.path, args, password, output: out.tempPath, inputBytes: src.size, signal: f.signal, timing: f.timing,
+    tool: tool.path, args, password, output: out.ownPath, fds: out.fds, inputBytes: src.size, signal: f.signal, timing: f.timing,
   });
+  run.keys?.charge(result.elapsedMs);
   if (result.outcome === 'aborted') throw new Interrupted();
   checkInterrupted(run);
-  if (!result.ok) throw new ToolFailure(tool.tool, result, result.detail);
+  if (!result.ok) throw new ToolFailure(tool.tool, result, result.detail, passwordIndependent(result));
   // Bound to what was opened: the file aenv opened, unchanged, and its name still leading to it.
   src.checkUnchanged();
   if (!src.nameStillPointsHere(input)) {
     throw ioError('EREPLACED', `its name was pointed at another file while ${tool.tool} read it; nothing was committed`);
   }
-  const s = await settleToolOutput(out.tempPath, { dev: created.dev, ino: created.ino, size: created.size, ctimeNs: created.ctimeNs });
-  if (!s.ok) throw new ToolFailure(tool.tool, result, `${tool.tool} exited with status 0, but ${s.reason}`);
-  out.adopt(s.identity);
+  const s = await out.settle();
+  if (!s.ok) throw new ToolFailure(tool.tool, result, `${tool.tool} exited with status 0, but ${s.reason}`, 'its failure does not depend on the password');
   return s;
 }
 
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /**
- * Runs the tool with each password in turn, each try into a fresh temporary file from `fresh`,
+ * Runs the tool with each password in turn, each try into a fresh private folder from `fresh`,
  * until one succeeds: returns that try's output (not yet committed) and which password it was.
- * A try that fails is discarded at once; when all fail, the last failure is thrown (its detail
- * says how many were tried). Interruptions and io-errors end the tries at once.
+ * A try that fails is discarded at once; when all fail, or a failure no other password can
+ * change (the tool says the file is not its format; a crash, a stall, a refused output), the
+ * last failure is thrown (its detail says how many were tried). Before each try the run's
+ * --kdf-budget is checked: once it is used up the file is not tried further (KdfBudgetError:
+ * unsupported). Interruptions and io-errors end the tries at once.
  */
-async function firstThatOpens(tool: Found, f: ForeignTool, src: InputFile, input: string, fresh: () => AtomicOutput, run: RunContext):
-  Promise<{ out: AtomicOutput; s: { size: number; replaced: boolean }; line: number | undefined }> {
+async function firstThatOpens(tool: Found, f: ForeignTool, src: InputFile, input: string, fresh: () => ToolOutput, run: RunContext):
+  Promise<{ out: ToolOutput; s: { size: number }; line: number | undefined }> {
   const passwords = f.passwords!;
   let last: ToolFailure | null = null;
-  for (const pw of passwords) {
+  let tried = 0;
+  for (const [i, pw] of passwords.entries()) {
     try {
       checkToolPassword(pw.text);
     } catch (e) {
       last = new ToolFailure(tool.tool, null, `could not start ${tool.tool}: ${(e as Error).message}`);
       continue;
     }
+    try {
+      run.keys?.checkBudget();
+    } catch (e) {
+      if (e instanceof KdfBudgetError && tried > 0) {
+        e.message = `${e.message.replace(/: not tried$/, '')}: ${tool.tool} was tried with ${tried} of the ${plural(passwords.length, 'password')}; the last: ${last!.message}`;
+      }
+      throw e;
+    }
+    tried++;
     const out = fresh();
     try {
       const s = await runInto(tool, f, pw.text, src, input, out, run);
@@ -134,6 +178,10 @@ async function firstThatOpens(tool: Found, f: ForeignTool, src: InputFile, input
       out.discard();
       if (!(e instanceof ToolFailure)) throw e;
       last = e;
+      const rest = passwords.length - i - 1;
+      if (e.final && rest > 0) {
+        throw new ToolFailure(e.tool, e.result, `${e.message}; not tried with the other ${plural(rest, 'password')}: ${e.final}`);
+      }
     }
   }
   if (passwords.length > 1 && last) {
@@ -148,7 +196,8 @@ async function firstThatOpens(tool: Found, f: ForeignTool, src: InputFile, input
  */
 async function throughTool(tool: Found, name: string, src: InputFile, p: Planned, opt: WriteOptions, f: ForeignTool, run: RunContext): Promise<FileResult> {
   const verb = tool.tool === 'asunprotect' ? 'decrypted' : 'encrypted';
-  let out: AtomicOutput | undefined;
+  if (isRefused(tool)) return refusedRow(name, p.output, tool);
+  let out: ToolOutput | undefined;
   let shared: string | undefined;
   let started = false;
   let bytes = 0;
@@ -159,23 +208,23 @@ async function throughTool(tool: Found, name: string, src: InputFile, p: Planned
     shared = sharedFolder(dir, run);
     const input = boundInputPath(src);
     started = true;
-    const got = await firstThatOpens(tool, f, src, input, () => AtomicOutput.create(dir, path.basename(p.output)), run);
+    const got = await firstThatOpens(tool, f, src, input, () => ToolOutput.create(dir, path.basename(p.output)), run);
     out = got.out;
     const s = got.s;
     run.progress(src.size);
     bytes = tool.tool === 'asunprotect' ? s.size : src.size;
     if (opt.judge && tool.tool === 'asunprotect') {
-      verdict = opt.judge((await hashFile(out.tempPath, run, out.identity)).digest);
+      verdict = opt.judge((await hashFile(out.ownPath, run, out.identity)).digest);
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
     }
     checkInterrupted(run);
-    await out.commitAdopted(opt.force, opt.removeSource);
+    await out.commit(opt.force, opt.removeSource);
     out = undefined;
     if (opt.removeSource) await removeSource(src);
     const what = tool.tool === 'asunprotect' ? 'opened' : 'sealed';
     return withVerdict({
       path: name, output: p.output, status: 'ok', bytes,
-      detail: `${what} by ${tool.tool}${s.replaced ? '; it replaced its output file, adopted after checks' : ''}${opt.removeSource ? `, ${verb === 'decrypted' ? 'envelope' : 'source'} removed` : ''}`,
+      detail: `${what} by ${tool.tool}${opt.removeSource ? `, ${verb === 'decrypted' ? 'envelope' : 'source'} removed` : ''}`,
       via: VIA[tool.tool],
       ...(got.line !== undefined ? { password: got.line } : {}),
       ...(shared ? { sharedFolder: shared } : {}),
@@ -211,7 +260,7 @@ export async function protectFile(input: InputPath, p: Planned, opt: WriteOption
   }
 }
 
-/** The private folder verify's temporary files go to: the system's temporary folder (verify must work on read-only media). */
+/** The folder verify's private folders go in: the system's temporary folder (verify must work on read-only media). */
 function privateTemp(run: RunContext): ReturnType<typeof outputDir> {
   const base = tmpdir();
   return outputDir({ base, relDir: '', output: path.join(base, 'verify'), within: null, baseId: null }, run);
@@ -219,7 +268,7 @@ function privateTemp(run: RunContext): ReturnType<typeof outputDir> {
 
 /**
  * verify of a file without the AENV magic: with a password, the tool opens it into a private
- * temporary file that is always removed; `ok` means the tool opened it. Without a password:
+ * folder (0700, reached through a descriptor) that is always removed; `ok` means the tool opened it. Without a password:
  * `unsupported` (only the tool can check it, and it needs the password).
  */
 export async function verifyForeign(name: string, src: InputFile, f: ForeignTool, run: RunContext, e: EnvelopeError): Promise<FileResult> {
@@ -231,13 +280,14 @@ export async function verifyForeign(name: string, src: InputFile, f: ForeignTool
       hint: VERIFY_NO_PASSWORD_HINT,
     };
   }
-  let out: AtomicOutput | undefined;
+  if (isRefused(f.tool)) return refusedRow(name, undefined, f.tool);
+  let out: ToolOutput | undefined;
   let started = false;
   try {
     const input = boundInputPath(src);
     started = true;
     const dir = privateTemp(run);
-    const got = await firstThatOpens(f.tool, f, src, input, () => AtomicOutput.create(dir, 'verify'), run);
+    const got = await firstThatOpens(f.tool, f, src, input, () => ToolOutput.create(dir, 'verify'), run);
     out = got.out;
     run.progress(src.size);
     return {
@@ -249,6 +299,6 @@ export async function verifyForeign(name: string, src: InputFile, f: ForeignTool
     const r = failure(name, undefined, err); // rethrows an interruption
     return started ? { ...r, via: VIA.asunprotect } : r;
   } finally {
-    out?.discard(); // never committed: truncated and removed, whatever happened
+    out?.discard(); // never committed: truncated and removed with its private folder, whatever happened
   }
 }

@@ -18,7 +18,7 @@ const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
   exists: { exit: 1, hint: 'use --skip-existing to leave it or --force to replace it' },
   skipped: { exit: 0, hint: '' },
   'io-error': { exit: 1, hint: 'check free space, permissions and the medium, then run again' },
-  'tool-error': { exit: 1, hint: 'run IBM\'s tool by hand on a copy of the file to see its full output' },
+  'tool-error': { exit: 1, hint: 'run IBM\'s tool by hand on a copy of the file to see its full output (what it wrote was removed)' },
   missing: { exit: 1, hint: 'fetch it again: it was deleted, renamed or lost in transfer' },
 };
 
@@ -78,5 +78,5 @@ export const STREAM_HINTS: Readonly<Partial<Record<Status, string>>> = {
 
 /** The warning of a row whose output folder other users can write to (said once per folder and run). */
 export function sharedFolderWarning(folder: string): string {
-  return `other users can write to ${showPath(folder)} (no sticky bit): they can rename or replace files there while aenv works; aenv checks every commit, but see docs/shared-folders.md`;
+  return `other users can write to ${showPath(folder)} (without the sticky bit, or as its owner): they can rename or replace files there while aenv works; aenv checks every commit, but see docs/shared-folders.md`;
 }

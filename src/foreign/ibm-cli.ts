@@ -60,12 +60,34 @@ export function checkToolPassword(pw: string): void {
   if (pw.includes('\0')) throw new Error('the password contains a NUL character, which cannot be passed to IBM\'s tool');
 }
 
+// The tool's answer "this file is not my format at all", after which no other password can
+// help (issue 21). IBM documents no exit statuses and no messages, so this is an assumption,
+// recorded in docs/IBM-TOOLS.md: a failure (non-zero exit status) whose last line says so in
+// words like "not an Aspera envelope", "not an encrypted file", "not encrypted", "bad magic",
+// "invalid header" or "unknown format", and says nothing of a password or key (a tool that
+// cannot tell a wrong password from a foreign file says "wrong password or not encrypted";
+// then the other passwords are still tried). The stand-in answers "NAME: not an Aspera envelope"
+// with exit status 4.
+const NOT_ITS_FORMAT = /\bnot an? (?:(?:aspera|ibm|valid|aspera-env|encrypted) )*(?:envelope|encrypted file|protected file|aspera-env file)\b|\bnot (?:encrypted|protected)\b|\b(?:bad|invalid|unknown|unrecognized|unsupported) (?:file )?(?:magic|header|format)\b/i;
+const ABOUT_KEYS = /pass(?:word|phrase)|\bkey\b/i;
+
+/** Whether a failed run's exit status and last line (see above) say the file is not the tool's format. */
+export function saysNotItsFormat(code: number | null, lastLine: string): boolean {
+  return code !== null && code !== 0 && NOT_ITS_FORMAT.test(lastLine) && !ABOUT_KEYS.test(lastLine);
+}
+
 /** The `hint:` for a file that failed with status `tool-error`. */
 export function toolErrorHint(tool: ToolName): string {
-  return `IBM's ${tool} failed on this file (its exit status and last message are in the detail); nothing was written. `
+  return `IBM's ${tool} failed on this file (its exit status and last message are in the detail); what it wrote was removed. `
     + (tool === 'asunprotect'
       ? 'A wrong password is the usual cause; otherwise run the tool by hand on a copy to see its full output'
       : 'Run the tool by hand on a copy to see its full output');
+}
+
+/** The `hint:` for a tool that other users could change (foreign/trust.ts), found on PATH or in an install folder. */
+export function untrustedHint(tool: ToolName): string {
+  return `aenv hands IBM's ${tool} the password, so it runs it only when nobody but root and you can change it or a folder above it: `
+    + `fix the modes or owners (e.g. chmod go-w), or name a safe copy with ${TOOL_FLAG[tool]} PATH`;
 }
 
 /** The `hint:` for a foreign envelope when asunprotect was not found. */

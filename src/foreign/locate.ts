@@ -39,6 +39,8 @@ export interface Found {
   from: string;
   /** Every candidate looked at, in order, this one last. */
   looked: string[];
+  /** Set (by the command line, foreign/trust.ts) when another user could change the tool: it is never run. */
+  untrusted?: string;
 }
 
 export interface NotFound {
@@ -148,7 +150,7 @@ export function locateTool(input: LocateInput): Location {
 export function describeLocation(loc: Location): string {
   if (loc.found) {
     const how = loc.source === 'path' ? 'found on PATH' : loc.source === 'install' ? loc.from : `from ${loc.from}`;
-    return `${loc.tool}: ${loc.path} (${how})`;
+    return `${loc.tool}: ${loc.path} (${how})${loc.untrusted ? `, refused: ${loc.untrusted}` : ''}`;
   }
   if (loc.error) return `${loc.tool}: unusable: ${loc.error}`;
   return `${loc.tool}: not found (looked in PATH and ${loc.looked.length} place${loc.looked.length === 1 ? '' : 's'}; ${TOOL_FLAG[loc.tool]} PATH or ${TOOL_ENV[loc.tool]}=PATH to name it)`;

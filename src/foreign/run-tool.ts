@@ -2,7 +2,10 @@
 // how it ended. The tool is started with an argument array (never through a shell), standard
 // input closed, standard output and error captured with a byte bound (tail.ts), the password
 // only in ASPERA_SCP_FILEPASS of a minimal environment (child-env.ts), as the leader of its own
-// process group (POSIX), with a umask of 077 so a file it creates is its owner's only.
+// process group (POSIX), with a umask of 077 so a file it creates is its owner's only, and on
+// Linux through `setpriv --pdeathsig KILL` when there (parent-death.ts: it dies with aenv).
+// Descriptors the caller passes (`fds`, e.g. aenv's private output folder) are the child's fd 3
+// onwards.
 //
 // Watchdog: the tool is making progress while its output file changes size, it prints, or
 // (Linux) its CPU time grows. No progress for `stallMs`, or a run longer than the deadline
@@ -17,11 +20,12 @@
 // e.g. stuck in uninterruptible I/O on a dead drive).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { accessSync, constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { childEnv } from './child-env.js';
 import { cpuTicks, groupAlive, signalGroup, waitGroupGone } from './group.js';
 import { checkToolPassword } from './ibm-cli.js';
+import { deathWrapper } from './parent-death.js';
 import { Tail } from './tail.js';
 
 export interface ToolTiming {
@@ -57,8 +61,12 @@ export interface RunToolOptions {
   /** Its arguments (ibm-cli.ts), never containing the password. */
   args: readonly string[];
   password: string;
-  /** The file the tool writes; its size is the main progress signal. */
+  /** The file the tool writes, as aenv reaches it; its size is the main progress signal. */
   output: string;
+  /** Open descriptors of aenv's the tool gets as its fd 3, 4, ... (POSIX). */
+  fds?: readonly number[];
+  /** Start it so that it dies with aenv (Linux, parent-death.ts); default true. */
+  parentDeath?: boolean;
   /** Size of the input, for the deadline. */
   inputBytes: number;
   signal?: AbortSignal;
@@ -193,10 +201,19 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
         oldMask = null; // not allowed in worker threads: the tool keeps aenv's umask
       }
     }
-    child = spawn(o.tool, [...o.args], {
+    const wrapper = o.parentDeath === false ? null : deathWrapper(platform);
+    if (wrapper) {
+      // Started through setpriv, a program that cannot be run shows as setpriv's failure: say it as spawn would.
+      try {
+        accessSync(o.tool, fsc.X_OK);
+      } catch (e) {
+        return await finish({ ...none, ok: false, outcome: 'spawn-failed' }, (e as NodeJS.ErrnoException).code ?? String(e));
+      }
+    }
+    child = spawn(wrapper ? wrapper[0]! : o.tool, wrapper ? [...wrapper.slice(1), o.tool, ...o.args] : [...o.args], {
       cwd: o.cwd ?? (posix ? '/' : path.dirname(o.tool)),
       env: childEnv(o.password, platform),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(posix ? o.fds ?? [] : [])],
       detached: posix, // setsid(): its own process group, and no controlling terminal to prompt on
       windowsHide: true,
       shell: false,

@@ -26,7 +26,7 @@ export class OutputDir {
     /** The folder's real path, used for every write into it. */
     readonly path: string,
     private readonly steps: readonly Step[],
-    /** The first folder of the chain other users may write to without the sticky bit, if any. */
+    /** The first folder of the chain other users may write to without the sticky bit, or that belongs to another user (not root), if any. */
     readonly sharedWritable: string | null,
   ) {}
 
@@ -45,7 +45,7 @@ export class OutputDir {
       throw new PlanError(`its folder ${JSON.stringify(real)} is reached through a symbolic link and lies outside the walked PATH ${JSON.stringify(within)}; its output would land outside the tree`,
         'give -o DIR to write outputs inside one folder, or do not pass --follow-symlinks');
     }
-    const steps: (Step & { mode: number })[] = [step(real, baseSt)];
+    const steps: (Step & { mode: number; uid: number })[] = [step(real, baseSt)];
     let cur = real;
     for (const part of relDir ? relDir.split(path.sep) : []) {
       cur = path.join(cur, part);
@@ -65,7 +65,8 @@ export class OutputDir {
       if (!st.isDirectory()) throw new PlanError(`${cur} exists and is not a folder`, LINK_HINT);
       steps.push(step(cur, st));
     }
-    const shared = steps.find((s) => (s.mode & 0o022) !== 0 && (s.mode & 0o1000) === 0);
+    const uid = process.getuid?.();
+    const shared = steps.find((s) => ((s.mode & 0o022) !== 0 && (s.mode & 0o1000) === 0) || (uid !== undefined && s.uid !== uid && s.uid !== 0));
     return new OutputDir(cur, steps.map(({ path: p, dev, ino }) => ({ path: p, dev, ino })), shared?.path ?? null);
   }
 
@@ -96,8 +97,8 @@ export class OutputDir {
   }
 }
 
-function step(p: string, st: fs.Stats): Step & { mode: number } {
-  return { path: p, dev: st.dev, ino: st.ino, mode: st.mode };
+function step(p: string, st: fs.Stats): Step & { mode: number; uid: number } {
+  return { path: p, dev: st.dev, ino: st.ino, mode: st.mode, uid: st.uid };
 }
 
 /** Flushes a folder's entries (a link, rename or unlink in it is durable after this). */

@@ -3,7 +3,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { aenv, jsonLines } from './cli.js';
@@ -60,9 +60,38 @@ export function listTree(dir: string): string[] {
   return out.sort();
 }
 
-/** Temporary files (`.aenv-PID-RAND.partial`) anywhere under `dir`. */
+const TEMP_NAME = /^\.aenv-\d+-[0-9a-f]{16}\.partial$/;
+
+/** Temporary files and private folders (`.aenv-PID-RAND.partial`) anywhere under `dir`, relative, sorted. */
 export function temps(dir: string): string[] {
-  return listTree(dir).filter((n) => /(^|\/)\.aenv-\d+-[0-9a-f]{16}\.partial$/.test(n));
+  const out: string[] = [];
+  const go = (rel: string): void => {
+    for (const ent of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? path.join(rel, ent.name) : ent.name;
+      if (TEMP_NAME.test(ent.name)) out.push(r);
+      else if (ent.isDirectory()) go(r);
+    }
+  };
+  go('');
+  return out.sort();
+}
+
+/** Bytes in the temporary files under `dir`, and in the files inside its private folders (what IBM's tool wrote so far); 0 for what vanished meanwhile. */
+export function tempBytes(dir: string): number {
+  const size = (p: string): number => {
+    try {
+      const st = lstatSync(p);
+      if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+      return readdirSync(p).reduce((n, x) => n + size(path.join(p, x)), 0);
+    } catch {
+      return 0;
+    }
+  };
+  try {
+    return temps(dir).reduce((n, t) => n + size(path.join(dir, t)), 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Polls until `pred()` holds (every 10 ms) or `ms` pass; returns whether it held. */

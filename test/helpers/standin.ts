@@ -24,7 +24,8 @@ export interface Standin {
   dir: string;
   asunprotect: string;
   asprotect: string;
-  setRules(rules: StandinRule[]): void;
+  /** The rules, and a file each call appends its input's base name to. */
+  setRules(rules: StandinRule[], log?: string): void;
   /** Runs one of the tools the documented way (password only in the environment). */
   run(tool: 'asunprotect' | 'asprotect', out: string, input: string, password: string): { code: number | null; stderr: string };
   cleanup(): void;
@@ -42,7 +43,7 @@ export function installStandin(dir = mkdtempSync(path.join(tmpdir(), 'aenv-stand
   return {
     dir,
     ...paths,
-    setRules: (rules) => writeFileSync(control, JSON.stringify({ rules })),
+    setRules: (rules, log) => writeFileSync(control, JSON.stringify({ rules, ...(log ? { log } : {}) })),
     run: (tool, out, input, password) => {
       const r = spawnSync(paths[tool], ['-o', out, input], { env: { ASPERA_SCP_FILEPASS: password }, encoding: 'utf8' });
       return { code: r.status, stderr: r.stderr };

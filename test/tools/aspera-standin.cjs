@@ -15,11 +15,17 @@
 //   0 ok, 1 failure (I/O, simulated fault), 2 usage (bad arguments, ASPERA_SCP_FILEPASS unset),
 //   3 wrong password, 4 not a stand-in envelope or damaged.
 //
+// "Not my format": a file that does not start with the stand-in's magic fails with exit status 4
+// and the last line "NAME: not an Aspera envelope" (the answer docs/IBM-TOOLS.md says aenv
+// recognises: no other password is tried on that file).
+//
 // Misbehaviour is chosen per input file by `standin-control.json` beside the installed
 // executable (environment variables would not reach it: aenv gives the tool a minimal
-// environment): {"rules":[{"match":"GLOB on the input's base name","mode":"...", ...params}]},
-// first match wins, default mode "ok". Modes and their parameters:
-//   ok                            do the work
+// environment): {"rules":[{"match":"GLOB on the input's base name","mode":"...", ...params}],
+// "log":"FILE"}, first match wins, default mode "ok". With "log", every call appends one line
+// (the input's base name) to FILE before anything else. Modes and their parameters:
+//   ok             waitFor        do the work; with `waitFor` (a path), first wait (up to 60 s)
+//                                 until something exists there, then open OUT by name and write
 //   partial        bytes, exit    write the first `bytes` (default half) of the output, then fail
 //   hang           bytes, ignoreTerm (default true), grandchild (default false)
 //                                 write `bytes` (default 0), then idle forever
@@ -106,6 +112,7 @@ function ruleFor(input) {
     return fail(1, `bad control file ${CONTROL}: ${e.message}`);
   }
   const base = path.basename(input);
+  if (control.log) fs.appendFileSync(control.log, `${base}\n`);
   for (const rule of control.rules || []) if (globRe(rule.match).test(base)) return rule;
   return { mode: 'ok' };
 }
@@ -139,9 +146,20 @@ function main() {
   const result = TOOL === 'asprotect' ? protect(data, password) : unprotect(data, password, path.basename(input));
 
   switch (rule.mode) {
-    case 'ok':
-      writeFile(out, result);
-      return;
+    case 'ok': {
+      if (!rule.waitFor) return writeFile(out, result);
+      const until = Date.now() + 60_000;
+      const poll = () => {
+        if (fs.existsSync(rule.waitFor)) return writeFile(out, result);
+        if (Date.now() > until) {
+          say(`nothing appeared at ${rule.waitFor}`);
+          process.exitCode = 1;
+          return undefined;
+        }
+        setTimeout(poll, 5);
+      };
+      return poll();
+    }
     case 'partial': {
       writeFile(out, result.subarray(0, rule.bytes ?? Math.floor(result.length / 2)));
       return fail(rule.exit ?? 1, `${path.basename(input)}: read error: Input/output error`);
