@@ -24,7 +24,7 @@ const writeAll = (fd, b) => { for (let off = 0; off < b.length;) off += writeSyn
 export async function sealer(repoRoot, password) {
   const mod = (p) => import(pathToFileURL(join(repoRoot, 'dist/js', p)).href);
   const [{ loadBackend }, { KeyCache, passwordBytes }, { newContext }, { newEncoder }] = await Promise.all([
-    mod('crypto/load.js'), mod('crypto/keys.js'), mod('engine/context.js'), mod('engine/files.js'),
+    mod('crypto/load.js'), mod('crypto/keys.js'), mod('engine/context.js'), mod('engine/aenv.js'),
   ]);
   const node = await loadBackend('node');
   const pw = passwordBytes(password);

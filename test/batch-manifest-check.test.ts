@@ -19,7 +19,7 @@ import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { layoutForSize } from '../src/format/layout.js';
 import { EnvelopeError } from '../src/format/status.js';
 import { newContext } from '../src/engine/context.js';
-import { newEncoder } from '../src/engine/files.js';
+import { newEncoder } from '../src/engine/aenv.js';
 import { tempDir } from './helpers/cli.js';
 
 const tmp = tempDir('aenv-batch-mcheck-');

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { childEnv } from '../src/foreign/child-env.js';
-import { checkToolPassword, notFoundHint, protectArgs, unprotectArgs } from '../src/foreign/ibm-cli.js';
+import { checkToolPassword, protectArgs, unprotectArgs } from '../src/foreign/ibm-cli.js';
+import { notFoundHint } from '../src/engine/statuses.js';
 import * as path from 'node:path';
 
 describe('arguments', () => {

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from './helpers/backends.js';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext, type RunContext } from '../src/engine/context.js';
-import { decryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
+import { newEncoder } from '../src/engine/aenv.js';
+import { decryptFile, verifyFile } from '../src/engine/files.js';
 import { PASSWORD, tempDir } from './helpers/cli.js';
 import { decryptPieces } from './helpers/stream.js';
 

@@ -23,7 +23,7 @@ import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import type { KdfParams } from '../src/format/kdf-params.js';
 import { newContext } from '../src/engine/context.js';
-import { newEncoder } from '../src/engine/files.js';
+import { newEncoder } from '../src/engine/aenv.js';
 import { StreamFramer } from '../src/stream/decoder.js';
 import { forUser, NOBODY, type ForUser } from './helpers/as-user.js';
 import { getBackend } from './helpers/backends.js';

@@ -13,7 +13,8 @@ import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { chunkOffset } from '../src/format/layout.js';
 import { newContext } from '../src/engine/context.js';
-import { decryptFile, encryptFile, newEncoder, verifyFile } from '../src/engine/files.js';
+import { newEncoder } from '../src/engine/aenv.js';
+import { decryptFile, encryptFile, verifyFile } from '../src/engine/files.js';
 import { INLINE_MAX } from '../src/engine/pipeline.js';
 import { InputFile } from '../src/fsops/input.js';
 

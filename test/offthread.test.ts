@@ -14,7 +14,8 @@ import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { chunkOffset } from '../src/format/layout.js';
 import { newContext } from '../src/engine/context.js';
-import { decryptFile, newEncoder } from '../src/engine/files.js';
+import { newEncoder } from '../src/engine/aenv.js';
+import { decryptFile } from '../src/engine/files.js';
 import { INLINE_MAX } from '../src/engine/pipeline.js';
 import { IDLE_MS } from '../src/stream/pool.js';
 

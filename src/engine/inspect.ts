@@ -1,7 +1,7 @@
 // `inspect`: what an envelope's header says, without a password (decoding steps 1-5, and the
 // structural steps 7-8): fields, sizes, chunk count, and the salt's first bytes as the id of
 // the batch it was sealed with (files sealed in one run share a salt). A file without the AENV
-// magic is a foreign envelope (engine/foreign.ts): its size, and whether IBM's asunprotect,
+// magic is a foreign envelope (engine/ibm.ts): its size, and whether IBM's asunprotect,
 // which would open it, was found.
 
 import { HEADER_LEN, KDF_NAMES, SUITE_NAMES, TRAILER_LEN } from '../format/constants.js';

@@ -12,7 +12,8 @@ import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { AtomicOutput } from '../fsops/atomic.js';
 import { InputFile } from '../fsops/input.js';
 import type { RunContext } from './context.js';
-import { hex, newEncoder, outputDir, unlock, type Sealing } from './files.js';
+import { hex, newEncoder, unlock, type Sealing } from './aenv.js';
+import { outputDir } from './files.js';
 import { DigestCursor, openPayload, payloadMemory, readEnvelope, readTrailer, type Envelope } from './pipeline.js';
 
 export interface OpenedManifest {

@@ -38,6 +38,29 @@ export function blockBytes(sealedChunk: number): number {
 
 // ---------------------------------------------------------------- 1. the header
 
+/**
+ * The first bytes of an input, read once: every byte of a small file (in a buffer of the run's:
+ * give it back with giveStart() unless an envelope took it), else the first HEADER_LEN bytes.
+ * They tell what the file is (the AENV magic, or not) and hold its header.
+ */
+export interface Start {
+  src: InputFile;
+  size: number;
+  bytes: Uint8Array;
+  whole: boolean;
+}
+
+export async function readStart(src: InputFile, run: RunContext): Promise<Start> {
+  const size = src.size;
+  if (size <= INLINE_MAX) return { src, size, bytes: src.readExactlySync(new Uint8Array(run.buffers.take(size), 0, size), 0), whole: true };
+  return { src, size, bytes: await src.readExactly(new Uint8Array(HEADER_LEN), 0), whole: false };
+}
+
+/** A start's buffer back to the run (a small file's, read whole). */
+export function giveStart(s: Start, run: RunContext): void {
+  if (s.whole) run.buffers.give(s.bytes.buffer as ArrayBuffer);
+}
+
 /** An input whose header passed steps 1-5; `whole` holds every byte of a small file. */
 export interface Envelope {
   src: InputFile;
@@ -46,14 +69,13 @@ export interface Envelope {
   whole: Uint8Array | null;
 }
 
+/** Steps 1-5 on an input's first bytes (throws EnvelopeError). */
+export function envelopeOf(s: Start): Envelope {
+  return { src: s.src, size: s.size, header: parseHeader(s.bytes, s.size), whole: s.whole ? s.bytes : null };
+}
+
 export async function readEnvelope(src: InputFile, run: RunContext): Promise<Envelope> {
-  const size = src.size;
-  if (size <= INLINE_MAX) {
-    const whole = src.readExactlySync(new Uint8Array(run.buffers.take(size), 0, size), 0);
-    return { src, size, header: parseHeader(whole, size), whole };
-  }
-  const head = await src.readExactly(new Uint8Array(HEADER_LEN), 0);
-  return { src, size, header: parseHeader(head, size), whole: null };
+  return envelopeOf(await readStart(src, run));
 }
 
 /** Step 8's input: the last 40 bytes. */

@@ -21,7 +21,7 @@ import { ownOutputs } from './checks/own-outputs.js';
 import { batchManifest } from './checks/seal-manifest.js';
 import { writeChecksums } from './checks/write-checksums.js';
 import { Interrupted, newContext } from './context.js';
-import { DIGEST_WARNING } from './files.js';
+import { DIGEST_WARNING } from './aenv.js';
 import { Inputs, type InputSpec } from './inputs.js';
 import { onInterrupt, onStreamInterrupt } from './interrupt.js';
 import { UsageError, type DecryptJob, type EncryptJob, type Job, type RunView, type StreamInputs } from './job.js';

@@ -4,6 +4,7 @@
 // verdicts (format/status.ts) are the first five statuses; the run adds the rest.
 
 import type { EnvelopeStatus } from '../format/status.js';
+import { TOOL_ENV, TOOL_FLAG, type ToolName } from '../foreign/ibm-cli.js';
 import { showPath } from './show.js';
 
 export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing';
@@ -60,7 +61,26 @@ export const ROW_HINTS = {
   kdfBudget: 'raise --kdf-budget if these envelopes are expected (one derivation per password and batch), else check where they come from',
   /** A PATH or folder the walk cannot read. */
   walk: 'check that the PATH exists and is readable (permissions, a mount that went away)',
+  /** A file without the AENV magic when IBM's asunprotect was not found. */
+  noTool: notFoundHint('asunprotect'),
+  /** verify without a password of a file without the AENV magic. */
+  toolNeedsPassword: 'only IBM\'s asunprotect can check it, and it needs the password: give --password-file FILE or ASPERA_SCP_FILEPASS',
 } as const;
+
+/** The hint of a file without the AENV magic when IBM's `tool` was not found. */
+export function notFoundHint(tool: ToolName): string {
+  return `if it is plaintext or another tool's envelope, open it so; if IBM sealed it, point aenv at IBM's ${tool} with ${TOOL_FLAG[tool]} PATH or ${TOOL_ENV[tool]}=PATH`;
+}
+
+/** The hint of a `tool-error` row. */
+export function toolErrorHint(tool: ToolName): string {
+  return `IBM's ${tool} failed on this file: ${tool === 'asunprotect' ? 'a wrong password is the usual cause, else ' : ''}run it by hand on a copy to see why (what it wrote was removed)`;
+}
+
+/** The hint of a tool that other users could change (foreign/trust.ts), found on PATH or in an install folder. */
+export function untrustedHint(tool: ToolName): string {
+  return `let nobody but root and you change IBM's ${tool} or a folder above it (e.g. chmod go-w), or name a safe copy with ${TOOL_FLAG[tool]} PATH: aenv hands it the password`;
+}
 
 /** Hints of io-errors with aenv's own codes (fsops). */
 export const IO_HINTS: Readonly<Record<string, string>> = {

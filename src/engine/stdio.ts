@@ -9,7 +9,7 @@ import { HEADER_LEN, MIN_ENVELOPE_LEN } from '../format/constants.js';
 import { chunkSize, constantTimeEqual, parseHeader } from '../format/header.js';
 import { StreamFramer, type SealedBlock } from '../stream/decoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
-import { newEncoder, unlock, type Sealing } from './files.js';
+import { newEncoder, unlock, type Sealing } from './aenv.js';
 import { openStream } from './pipeline.js';
 
 export interface StreamOutcome {

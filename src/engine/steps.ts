@@ -1,7 +1,7 @@
 // One input of a run in its lane, by command: a file's output planned by name (the run's checks
-// see the plan and may refuse it), then the file opened, written and committed (engine/files.ts;
-// a file for IBM's tool: engine/foreign.ts), or checked (verify); then the checks that look at
-// each file (a checksum list hashes it). A problem of the walk or of the list is passed on as
+// see the plan and may refuse it), then the file opened, written and committed, or checked
+// (verify) (engine/files.ts); then the checks that look at each file (a checksum list hashes
+// it). A problem of the walk or of the list is passed on as
 // it is. The file's own context counts its progress, so that when it ends (ok or not) the
 // display is topped up to the file's whole size: it reaches 100 % when the last file is done.
 
@@ -16,8 +16,9 @@ import type { FoundFile } from '../fsops/walk.js';
 import type { Check, FilesJob } from './checks/check.js';
 import type { RunContext } from './context.js';
 import { hashFile, type FileHash } from './file-hash.js';
-import { decryptFile, encryptFile, verifyFile, type Sealing, type WriteOptions } from './files.js';
-import { protectFile, type ForeignTool } from './foreign.js';
+import type { Sealing } from './aenv.js';
+import { decryptFile, encryptFile, protectFile, verifyFile, type WriteOptions } from './files.js';
+import type { ForeignTool } from './ibm.js';
 import type { InputItem } from './inputs.js';
 import type { OutputPolicy, SealingParams } from './job.js';
 import type { OutFolder } from './out-folder.js';

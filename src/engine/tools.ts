@@ -7,7 +7,7 @@
 import { TOOL_ENV, TOOL_FLAG, type ToolName } from '../foreign/ibm-cli.js';
 import { describeLocation, locateTool, type Found, type Location } from '../foreign/locate.js';
 import { programProblem } from '../foreign/trust.js';
-import type { ForeignTool } from './foreign.js';
+import type { ForeignTool } from './ibm.js';
 import { UsageError } from './job.js';
 import type { Passwords } from './passwords.js';
 

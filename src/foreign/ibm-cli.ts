@@ -76,22 +76,3 @@ export function saysNotItsFormat(code: number | null, lastLine: string): boolean
   return code !== null && code !== 0 && NOT_ITS_FORMAT.test(lastLine) && !ABOUT_KEYS.test(lastLine);
 }
 
-/** The `hint:` for a file that failed with status `tool-error`. */
-export function toolErrorHint(tool: ToolName): string {
-  return `IBM's ${tool} failed on this file (its exit status and last message are in the detail); what it wrote was removed. `
-    + (tool === 'asunprotect'
-      ? 'A wrong password is the usual cause; otherwise run the tool by hand on a copy to see its full output'
-      : 'Run the tool by hand on a copy to see its full output');
-}
-
-/** The `hint:` for a tool that other users could change (foreign/trust.ts), found on PATH or in an install folder. */
-export function untrustedHint(tool: ToolName): string {
-  return `aenv hands IBM's ${tool} the password, so it runs it only when nobody but root and you can change it or a folder above it: `
-    + `fix the modes or owners (e.g. chmod go-w), or name a safe copy with ${TOOL_FLAG[tool]} PATH`;
-}
-
-/** The `hint:` for a foreign envelope when asunprotect was not found. */
-export function notFoundHint(tool: ToolName): string {
-  return `the file has no AENV magic: it is plaintext or another tool's envelope. If IBM Aspera sealed it, aenv opens it with IBM's ${tool} `
-    + `(shipped with HST Server, HST Endpoint and Desktop Client), which was not found: point aenv at it with ${TOOL_FLAG[tool]} PATH or ${TOOL_ENV[tool]}=PATH`;
-}

@@ -14,7 +14,8 @@ import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { KDF_PBKDF2, type SuiteId } from '../format/constants.js';
 import { parseHeader } from '../format/header.js';
 import { newContext, type RunContext } from '../engine/context.js';
-import { decryptFile, encryptFile, verifyFile, type Sealing } from '../engine/files.js';
+import type { Sealing } from '../engine/aenv.js';
+import { decryptFile, encryptFile, verifyFile } from '../engine/files.js';
 import { KNOWN_ANSWERS, VECTOR_PASSWORD, type KnownAnswer } from './vectors.js';
 
 export interface SelftestCheck {
