@@ -17,8 +17,9 @@ import type { InputFile } from '../fsops/input.js';
 import { StreamEncoder } from '../stream/encoder.js';
 import type { RunContext } from './context.js';
 import {
-  decryptDigest, DigestCursor, drain, envelopeOf, giveStart, openPayload, payloadMemory, readTrailer, sealFile, sealMemory, type Envelope, type Start,
+  decryptDigest, DigestCursor, drain, openPayload, payloadMemory, readTrailer, sealFile, sealMemory, type Envelope,
 } from './pipeline.js';
+import { envelopeOf, giveStart, type Start } from './start.js';
 import type { FileResult } from './results.js';
 import type { Writer, Written } from './writer.js';
 

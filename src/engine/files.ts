@@ -23,7 +23,7 @@ import { lstatOrNull } from '../fsops/stat.js';
 import { EnvelopeOpener, EnvelopeSealer, type Sealing } from './aenv.js';
 import { checkInterrupted, type RunContext } from './context.js';
 import { ToolFailure, ToolWriter, verifyByTool, type ForeignTool } from './ibm.js';
-import { giveStart, readStart } from './pipeline.js';
+import { giveStart, readStart } from './start.js';
 import { describeIoError, failure, type FileResult } from './results.js';
 import { ROW_HINTS } from './statuses.js';
 import type { Output, Writer, Written } from './writer.js';
@@ -90,6 +90,9 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
     src = open(input);
     writer = await choose(src);
     await writer.ready();
+    // The writer now knows what it opens (an envelope's header and file nonce): a check that
+    // names outputs by envelope rather than by file name would re-plan the output here, before
+    // its folder is made and before any byte is written.
     const dir = outputDir(p, run);
     shared = sharedFolder(dir, run);
     written = await writer.write(dir, path.basename(p.output), opt.judge !== undefined);

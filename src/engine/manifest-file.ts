@@ -14,7 +14,8 @@ import { InputFile } from '../fsops/input.js';
 import type { RunContext } from './context.js';
 import { hex, newEncoder, unlock, type Sealing } from './aenv.js';
 import { outputDir } from './files.js';
-import { DigestCursor, openPayload, payloadMemory, readEnvelope, readTrailer, type Envelope } from './pipeline.js';
+import { DigestCursor, openPayload, payloadMemory, readTrailer, type Envelope } from './pipeline.js';
+import { envelopeOf, readStart } from './start.js';
 
 export interface OpenedManifest {
   manifest: Manifest;
@@ -33,7 +34,7 @@ export async function readManifest(file: string, run: RunContext): Promise<Opene
   let digest: DigestCursor | undefined;
   let release: (() => void) | undefined;
   try {
-    env = await readEnvelope(src, run);
+    env = envelopeOf(await readStart(src, run));
     digest = new DigestCursor(env, run);
     const keys = await unlock(env.header, run);
     const layout = layoutForSize(env.size, chunkSize(env.header));

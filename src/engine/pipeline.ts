@@ -1,7 +1,8 @@
 // The payload of one envelope, from the disk to the output (docs/FORMAT.md "Decoding a file",
 // steps 7-12, and sealing in reverse). Read this file top to bottom to follow a block:
 //
-//   1. the header is read (a small file is read whole, at once, synchronously);
+//   1. the header was judged (steps 1-5) on the input's first bytes (engine/start.ts: a small
+//      file is read whole, at once, synchronously);
 //   2. the content digest starts at once, reading on its own while the KDF runs, then takes
 //      its bytes from the payload's blocks (the file is read once);
 //   3. blocks of whole sealed chunks (about 1 MiB) are read ahead, each into its own buffer;
@@ -17,7 +18,7 @@
 
 import type { Hash } from '../crypto/backend.js';
 import { HEADER_LEN, TAG_LEN, TRAILER_LEN, type SuiteId } from '../format/constants.js';
-import { chunkSize, parseHeader, type Header } from '../format/header.js';
+import { chunkSize, type Header } from '../format/header.js';
 import { encodeTrailer, type Layout } from '../format/layout.js';
 import type { AtomicOutput } from '../fsops/atomic.js';
 import type { InputFile } from '../fsops/input.js';
@@ -38,44 +39,12 @@ export function blockBytes(sealedChunk: number): number {
 
 // ---------------------------------------------------------------- 1. the header
 
-/**
- * The first bytes of an input, read once: every byte of a small file (in a buffer of the run's:
- * give it back with giveStart() unless an envelope took it), else the first HEADER_LEN bytes.
- * They tell what the file is (the AENV magic, or not) and hold its header.
- */
-export interface Start {
-  src: InputFile;
-  size: number;
-  bytes: Uint8Array;
-  whole: boolean;
-}
-
-export async function readStart(src: InputFile, run: RunContext): Promise<Start> {
-  const size = src.size;
-  if (size <= INLINE_MAX) return { src, size, bytes: src.readExactlySync(new Uint8Array(run.buffers.take(size), 0, size), 0), whole: true };
-  return { src, size, bytes: await src.readExactly(new Uint8Array(HEADER_LEN), 0), whole: false };
-}
-
-/** A start's buffer back to the run (a small file's, read whole). */
-export function giveStart(s: Start, run: RunContext): void {
-  if (s.whole) run.buffers.give(s.bytes.buffer as ArrayBuffer);
-}
-
-/** An input whose header passed steps 1-5; `whole` holds every byte of a small file. */
+/** An input whose header passed steps 1-5 (engine/start.ts envelopeOf); `whole` holds every byte of a small file. */
 export interface Envelope {
   src: InputFile;
   size: number;
   header: Header;
   whole: Uint8Array | null;
-}
-
-/** Steps 1-5 on an input's first bytes (throws EnvelopeError). */
-export function envelopeOf(s: Start): Envelope {
-  return { src: s.src, size: s.size, header: parseHeader(s.bytes, s.size), whole: s.whole ? s.bytes : null };
-}
-
-export async function readEnvelope(src: InputFile, run: RunContext): Promise<Envelope> {
-  return envelopeOf(await readStart(src, run));
 }
 
 /** Step 8's input: the last 40 bytes. */
@@ -86,11 +55,12 @@ export async function readTrailer(env: Envelope): Promise<Uint8Array> {
 // ---------------------------------------------------------------- 2. the content digest
 
 /**
- * Whether decrypt computes the content digest too (docs/FORMAT.md "Decoding a file", step 11: it may; every chunk is
- * authenticated anyway, so a mismatch is only a warning). It is free for a file read whole, and
- * for a large one when a core is left over once the main thread and the workers have theirs;
- * else it would take the main thread's time from reading and writing (measured: 0.65 s of CPU
- * per GiB, the largest single cost of a decrypt on two cores). `always`: --check-digest.
+ * Whether decrypt computes the content digest too (docs/FORMAT.md "Decoding a file", step 11:
+ * it may; every chunk is authenticated anyway, so a mismatch is only a warning). It is free for
+ * a file read whole, and for a large one when a core is left over once the main thread and the
+ * workers have theirs; else it would take the main thread's time from reading and writing
+ * (measured: 0.65 s of CPU per GiB, the largest single cost of a decrypt on two cores).
+ * `always`: --check-digest.
  */
 export function decryptDigest(env: Envelope, run: RunContext): boolean {
   if (env.whole || run.checkDigest === 'always') return true;
