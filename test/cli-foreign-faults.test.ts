@@ -251,7 +251,8 @@ describe.skipIf(spawnSync('script', ['--version']).status !== 0)('a terminal tha
     let aenvPid: number | undefined;
     const running = await waitFor(() => {
       tool ??= processes().find((x) => x.cmd.includes(s.asunprotect) && x.cmd.includes('sigint-hang-hup') && x.pgrp === x.pid)?.pid;
-      aenvPid ??= processes().find((x) => x.cmd.includes(BIN) && x.cmd.includes('hup-src') && !x.cmd.startsWith('script'))?.pid;
+      // aenv itself: node running BIN (not `script`, nor a shell that `script` may start it from)
+      aenvPid ??= processes().find((x) => x.cmd.startsWith(`${process.execPath} ${BIN} `) && x.cmd.includes('hup-src'))?.pid;
       return tool !== undefined && aenvPid !== undefined && liveGroup(tool).length >= 2 && tempBytes(o) === 100;
     }, 30_000);
     expect(running).toBe(true);

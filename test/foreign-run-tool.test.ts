@@ -273,12 +273,18 @@ describe('what reaches the tool, and what aenv keeps', { timeout: 30_000 }, () =
       signal: ac.signal,
       onSpawn: (p) => {
         pid = p;
-        // its own session and process group (setsid), with no controlling terminal to prompt on
-        const [, , pgrp, session, tty] = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-        seen.group = [Number(pgrp), Number(session), Number(tty)];
-        seen.argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-        seen.env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-        ac.abort();
+        void (async () => {
+          // The child is reported as soon as it is forked; its command line and environment are the
+          // tool's once it has called exec (a wrapper such as setpriv execs once more): wait for that.
+          const argv = (): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+          for (let i = 0; i < 500 && argv().at(-1) !== c.input; i++) await new Promise((res) => setTimeout(res, 10));
+          // its own session and process group (setsid), with no controlling terminal to prompt on
+          const [, , pgrp, session, tty] = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+          seen.group = [Number(pgrp), Number(session), Number(tty)];
+          seen.argv = argv();
+          seen.env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+          ac.abort();
+        })();
       },
     });
     expect(seen.group).toEqual([pid, pid, 0]);
