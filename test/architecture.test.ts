@@ -2,7 +2,8 @@
 // command line imports only the engine (and the version and the selftest); each folder imports
 // only the folders below it: the ground floor (format, fsops, batch) nothing of ours outside
 // itself, IBM's tool (foreign) only fsops (the private folder it writes into); no `as unknown as`
-// in the command line (its option types come from the option table, not from casts).
+// in the command line (its option types come from the option table, not from casts); one meaning
+// per name: a name exported from src/ is declared in one file.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -107,6 +108,17 @@ describe('the import structure of src/', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('one meaning per name: each name exported from src/ is declared in one file only', () => {
+    const where = new Map<string, string[]>();
+    for (const file of graph.keys()) {
+      for (const m of readFileSync(path.join(SRC, file), 'utf8').matchAll(/^export\s+(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:interface|type|class|const|let|function\*?|enum)\s+([A-Za-z_$][\w$]*)/gm)) {
+        where.set(m[1]!, [...(where.get(m[1]!) ?? []), file]);
+      }
+    }
+    expect(where.get('runJob')).toEqual(['engine/run.ts']); // the test reads the declarations
+    expect([...where].filter(([, files]) => files.length > 1).map(([name, files]) => `${name}: ${files.join(', ')}`)).toEqual([]);
   });
 
   it('the command line takes no cast from unknown (`as unknown as`)', () => {

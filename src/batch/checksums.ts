@@ -75,7 +75,7 @@ export interface ChecksumList {
 /** The longest line read (without its end): far beyond PATH_MAX (4096) escaped twice. */
 export const MAX_CHECKSUM_LINE = 65536;
 
-const HEX64 = /^[0-9a-fA-F]{64}$/;
+const HEX64_ANY_CASE = /^[0-9a-fA-F]{64}$/;
 const TAG = 'SHA256';
 /** 64 hex digits, a blank, a one-character name (coreutils MIN_DIGEST_LINE_LENGTH). */
 const MIN_LINE_BYTES = 64 + 1 + 1;
@@ -150,7 +150,7 @@ export class ChecksumLineReader {
     if (i === s.length) return null; // the digest must be followed by a blank
     const digest = s.slice(start, i);
     i++;
-    if (!HEX64.test(digest)) return null;
+    if (!HEX64_ANY_CASE.test(digest)) return null;
     let mode: ChecksumMode;
     if (s.length - i === 1 || (s[i] !== ' ' && s[i] !== '*')) {
       // "HEX NAME": allowed only when the list began that way (no mixing: a name with a leading
@@ -186,7 +186,7 @@ function bsdSplit3(s: string, escaped: boolean): ChecksumLine | null {
   i++;
   while (isWhite(s[i])) i++;
   const digest = s.slice(i);
-  return HEX64.test(digest) ? { digest, name, mode: 'tagged' } : null;
+  return HEX64_ANY_CASE.test(digest) ? { digest, name, mode: 'tagged' } : null;
 }
 
 /**
@@ -282,7 +282,7 @@ export interface FormatOptions {
 
 function hexDigest(d: string | Uint8Array): string {
   const hex = typeof d === 'string' ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex');
-  if (!HEX64.test(hex)) throw new BatchError(`digest ${JSON.stringify(typeof d === 'string' ? d : hex)} is not 64 hex digits (SHA-256)`, 'pass the SHA-256 digest as 32 bytes or 64 hex digits');
+  if (!HEX64_ANY_CASE.test(hex)) throw new BatchError(`digest ${JSON.stringify(typeof d === 'string' ? d : hex)} is not 64 hex digits (SHA-256)`, 'pass the SHA-256 digest as 32 bytes or 64 hex digits');
   return hex.toLowerCase();
 }
 

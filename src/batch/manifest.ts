@@ -70,7 +70,7 @@ export function isManifestName(name: string, extension = '.aspera-env'): boolean
   return name === manifestName(extension);
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
+const LOWER_HEX64 = /^[0-9a-f]{64}$/;
 const SIZE = /^(0|[1-9][0-9]{0,15})$/;
 const escaped = (c: number): boolean => c <= 0x20 || c === 0x25 || c === 0x7f;
 
@@ -106,7 +106,7 @@ export function unescapePath(field: string): { path: string } | { error: string 
 
 function hexOf(v: string | Uint8Array, what: string): string {
   const h = typeof v === 'string' ? v.toLowerCase() : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-  if (!HEX64.test(h)) throw new ManifestError(`${what} is not 32 bytes (64 hex digits)`, 0, 'this is a bug in the caller');
+  if (!LOWER_HEX64.test(h)) throw new ManifestError(`${what} is not 32 bytes (64 hex digits)`, 0, 'this is a bug in the caller');
   return h;
 }
 
@@ -218,8 +218,8 @@ export class ManifestDecoder {
     const f = s.split(' ');
     if (f.length !== 4) throw new ManifestError(`expected 4 fields separated by single spaces, found ${f.length}`, n);
     const [nonce, digest, size, field] = f as [string, string, string, string];
-    if (!HEX64.test(nonce)) throw new ManifestError('file nonce is not 64 lowercase hex digits', n);
-    if (!HEX64.test(digest)) throw new ManifestError('content digest is not 64 lowercase hex digits', n);
+    if (!LOWER_HEX64.test(nonce)) throw new ManifestError('file nonce is not 64 lowercase hex digits', n);
+    if (!LOWER_HEX64.test(digest)) throw new ManifestError('content digest is not 64 lowercase hex digits', n);
     if (!SIZE.test(size) || !Number.isSafeInteger(Number(size))) throw new ManifestError('size is not a whole number from 0 to 2^53-1 without leading zeros', n);
     const un = unescapePath(field);
     if ('error' in un) throw new ManifestError(`path: ${un.error}`, n);

@@ -2,7 +2,7 @@
 
 export const MAGIC = Uint8Array.of(0x41, 0x45, 0x4e, 0x56, 0x0d, 0x0a, 0x1a, 0x0a); // "AENV\r\n\x1a\n"
 export const TRAILER_MAGIC = Uint8Array.of(0x41, 0x45, 0x4e, 0x56, 0x45, 0x4e, 0x44, 0x0a); // "AENVEND\n"
-export const VERSION = 1;
+export const FORMAT_VERSION = 1;
 export const HEADER_LEN = 128;
 export const TRAILER_LEN = 40;
 export const TAG_LEN = 16;

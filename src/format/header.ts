@@ -5,7 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import {
   HEADER_LEN, MAGIC, MAX_CHUNK_LOG2, MIN_CHUNK_LOG2, MIN_ENVELOPE_LEN, OFF_CHUNK_LOG2, OFF_FILE_NONCE,
   OFF_HEADER_CHECK, OFF_HEADER_MAC, OFF_KDF, OFF_P1, OFF_P2, OFF_P3, OFF_SALT, OFF_SUITE, OFF_VERSION,
-  KDF_NAMES, SUITE_NAMES, VERSION, type KdfId, type SuiteId,
+  KDF_NAMES, SUITE_NAMES, FORMAT_VERSION, type KdfId, type SuiteId,
 } from './constants.js';
 import { checkKdfParams, type KdfParams } from './kdf-params.js';
 import { EnvelopeError } from './status.js';
@@ -66,8 +66,8 @@ export function parseHeader(prefix: Uint8Array, size: number): Header {
   }
   if (size < OFF_VERSION + 1) throw new EnvelopeError('corrupt', `truncated: ${size} bytes, cut right after the magic`);
   const version = prefix[OFF_VERSION]!;
-  if (version !== VERSION) {
-    throw new EnvelopeError('unsupported', `envelope version ${version}; this aenv reads version ${VERSION}`);
+  if (version !== FORMAT_VERSION) {
+    throw new EnvelopeError('unsupported', `envelope version ${version}; this aenv reads version ${FORMAT_VERSION}`);
   }
   if (size < MIN_ENVELOPE_LEN) {
     throw new EnvelopeError('corrupt', `truncated: ${size} bytes, shorter than the smallest envelope (${MIN_ENVELOPE_LEN})`);
@@ -115,7 +115,7 @@ export function encodeMacInput(f: HeaderFields): Uint8Array {
   if (f.chunkLog2 < MIN_CHUNK_LOG2 || f.chunkLog2 > MAX_CHUNK_LOG2) throw new RangeError('chunk size outside 4 KiB..16 MiB');
   const b = new Uint8Array(OFF_HEADER_MAC);
   b.set(MAGIC, 0);
-  b[OFF_VERSION] = VERSION;
+  b[OFF_VERSION] = FORMAT_VERSION;
   b[OFF_SUITE] = f.suite;
   b[OFF_KDF] = f.params.kdf;
   b[OFF_CHUNK_LOG2] = f.chunkLog2;
