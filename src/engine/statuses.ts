@@ -67,6 +67,16 @@ export const ROW_HINTS = {
   toolNeedsPassword: 'only IBM\'s asunprotect can check it, and it needs the password: give --password-file FILE or ASPERA_SCP_FILEPASS',
 } as const;
 
+/** Hints of the batch's own lines (the manifest checks), said under their error. */
+export const BATCH_HINTS = {
+  /** --manifest, and a folder without one. */
+  noManifest: 'the batch cannot be checked without it; if the tree never had one, run without --manifest (each envelope is still checked on its own)',
+  /** A manifest that cannot be opened (not damaged: an I/O error or another password). */
+  manifestUnusable: 'the envelopes are still checked one by one; fetch the manifest again, or check that this is the batch\'s password',
+  /** encrypt --manifest when a file was not sealed. */
+  manifestNotWritten: 'fix what failed and seal the batch again into an empty -o folder (or with --force)',
+} as const;
+
 /** The hint of a file without the AENV magic when IBM's `tool` was not found. */
 export function notFoundHint(tool: ToolName): string {
   return `if it is plaintext or another tool's envelope, open it so; if IBM sealed it, point aenv at IBM's ${tool} with ${TOOL_FLAG[tool]} PATH or ${TOOL_ENV[tool]}=PATH`;

@@ -19,6 +19,7 @@ import { readManifest } from '../manifest-file.js';
 import { hasPasswordSource } from '../passwords.js';
 import { failure, type FileResult } from '../results.js';
 import { showPath } from '../show.js';
+import { BATCH_HINTS } from '../statuses.js';
 import type { Check, CheckModule, CheckSetup, FilesJob, Refusal, SummaryPart } from './check.js';
 
 type ManifestState = 'ok' | 'invalid' | 'needs-password' | 'absent';
@@ -62,7 +63,7 @@ export const treeManifest: CheckModule = {
     return {
       notes: [
         { level: 'error', text: `--manifest: no batch manifest (${manifestName(extension)}) at the root of ${lacking.map(showPath).join(', ')}` },
-        { level: 'hint', text: 'the batch cannot be checked without it; if the tree never had one, run without --manifest (each envelope is still checked on its own)' },
+        { level: 'hint', text: BATCH_HINTS.noManifest },
       ],
       fields: { batch: { manifest: 'absent', matches: false } },
     };
@@ -99,7 +100,7 @@ class TreeManifest implements Check {
         const f = e instanceof ManifestError ? null : failure(file, undefined, e); // rethrows an interruption
         r.error = f ? `${f.status}: ${f.detail}` : (e as ManifestError).message;
         this.o.note({ level: 'error', text: `${showPath(file)}: the batch manifest cannot be used: ${r.error}` });
-        this.o.note({ level: 'hint', text: e instanceof ManifestError ? e.hint : 'the envelopes are still checked one by one; fetch the manifest again, or check that this is the batch\'s password' });
+        this.o.note({ level: 'hint', text: e instanceof ManifestError ? e.hint : BATCH_HINTS.manifestUnusable });
       }
     }
     this.roots.set(root, r);

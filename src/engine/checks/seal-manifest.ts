@@ -15,6 +15,7 @@ import { UsageError } from '../job.js';
 import { sealManifest } from '../manifest-file.js';
 import { describeIoError, type FileResult } from '../results.js';
 import { showPath } from '../show.js';
+import { BATCH_HINTS } from '../statuses.js';
 import type { Check, CheckModule, CheckSetup, SummaryPart } from './check.js';
 
 export const batchManifest: CheckModule = {
@@ -78,7 +79,7 @@ class ManifestWriter implements Check {
       this.failed = true;
       this.result = { path: where, written: false, error: `${n} file${n === 1 ? ' was' : 's were'} not sealed in this run` };
       this.o.note({ level: 'error', text: `the batch manifest was not written: ${n} file${n === 1 ? ' was' : 's were'} not sealed in this run, and a manifest lists a whole batch` });
-      this.o.note({ level: 'hint', text: 'fix what failed and seal the batch again into an empty -o folder (or with --force)' });
+      this.o.note({ level: 'hint', text: BATCH_HINTS.manifestNotWritten });
       return;
     }
     try {
