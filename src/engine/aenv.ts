@@ -7,7 +7,7 @@
 
 import { fileKeys, headerMacMatches, newFileNonce, sealHeader, type FileKeys } from '../crypto/keys.js';
 import { OFF_FILE_NONCE, TRAILER_LEN, type SuiteId } from '../format/constants.js';
-import { chunkSize, constantTimeEqual, type Header } from '../format/header.js';
+import { chunkSize, constantTimeEqual, parseHeader, type Header } from '../format/header.js';
 import type { KdfParams } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer, type Layout } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
@@ -19,7 +19,7 @@ import type { RunContext } from './context.js';
 import {
   decryptDigest, DigestCursor, drain, openPayload, payloadMemory, readTrailer, sealFile, sealMemory, type Envelope,
 } from './pipeline.js';
-import { envelopeOf, giveStart, type Start } from './start.js';
+import type { Start } from './start.js';
 import type { FileResult } from './results.js';
 import type { Writer, Written } from './writer.js';
 
@@ -48,6 +48,11 @@ export async function unlock(header: Header, run: RunContext): Promise<Unlocked>
   }
   throw new EnvelopeError('wrong-password', cache.size === 1 ? WRONG_PASSWORD_DETAIL
     : `no password of the list matches (${cache.size} tried): the header is intact but its MAC matches none of them (or the header was forged)`);
+}
+
+/** Steps 1-5 on an input's first bytes (engine/start.ts): the envelope, or an EnvelopeError (not-envelope, corrupt, unsupported). */
+export function envelopeOf(s: Start): Envelope {
+  return { src: s.src, size: s.size, header: parseHeader(s.bytes, s.size), whole: s.whole ? s.bytes : null };
 }
 
 /** The row's `password` field: the list line that opened the file, when the run has a list. */
@@ -142,8 +147,8 @@ export class EnvelopeOpener implements Writer {
     this.digest?.stop();
   }
 
+  /** The payload's memory back; the first bytes go back with the file (engine/files.ts). */
   release(): void {
-    giveStart(this.start, this.run);
     this.memory?.();
   }
 

@@ -23,7 +23,7 @@ import { lstatOrNull } from '../fsops/stat.js';
 import { EnvelopeOpener, EnvelopeSealer, type Sealing } from './aenv.js';
 import { checkInterrupted, type RunContext } from './context.js';
 import { ToolFailure, ToolWriter, verifyByTool, type ForeignTool } from './ibm.js';
-import { giveStart, readStart } from './start.js';
+import { giveStart, readStart, type Start } from './start.js';
 import { describeIoError, failure, type FileResult } from './results.js';
 import { ROW_HINTS } from './statuses.js';
 import type { Output, Writer, Written } from './writer.js';
@@ -48,15 +48,21 @@ export function open(input: InputPath): InputFile {
   return typeof input === 'string' ? InputFile.open(input) : InputFile.open(input.path, input as FileId, input.followLink);
 }
 
-/** decrypt: the one choice by the file's first bytes, then the output written and committed. */
+/**
+ * decrypt: the one choice by the file's first bytes, then the output written and committed; the
+ * first bytes go back to the run once the writer is released.
+ */
 export async function decryptFile(input: InputPath, p: Planned, opt: WriteOptions, run: RunContext): Promise<FileResult> {
-  return writeFile(input, p, opt, run, 'decrypted', async (src) => {
-    const start = await readStart(src, run);
-    const tool = hasMagic(start.bytes) ? null : opt.foreign?.tool ?? null;
-    if (!tool) return new EnvelopeOpener(start, run);
-    giveStart(start, run);
-    return new ToolWriter(tool, opt.foreign!, src, run);
-  });
+  let start: Start | undefined;
+  try {
+    return await writeFile(input, p, opt, run, 'decrypted', async (src) => {
+      start = await readStart(src, run);
+      const tool = hasMagic(start.bytes) ? null : opt.foreign?.tool ?? null;
+      return tool ? new ToolWriter(tool, opt.foreign!, src, run) : new EnvelopeOpener(start, run);
+    });
+  } finally {
+    if (start) giveStart(start, run);
+  }
 }
 
 /** encrypt: the file sealed as an AENV/1 envelope with the run's salt and key. */
@@ -129,15 +135,13 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
 export async function verifyFile(input: InputPath, run: RunContext, foreign?: ForeignTool): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
   let src: InputFile | undefined;
+  let start: Start | undefined;
   let opener: EnvelopeOpener | undefined;
   try {
     src = open(input);
-    const start = await readStart(src, run);
+    start = await readStart(src, run);
     const tool = hasMagic(start.bytes) ? null : foreign?.tool ?? null;
-    if (tool) {
-      giveStart(start, run);
-      return await verifyByTool(name, src, tool, foreign!, () => privateTemp(run), run);
-    }
+    if (tool) return await verifyByTool(name, src, tool, foreign!, () => privateTemp(run), run);
     opener = new EnvelopeOpener(start, run);
     return await opener.check(name);
   } catch (e) {
@@ -149,6 +153,7 @@ export async function verifyFile(input: InputPath, run: RunContext, foreign?: Fo
     await src?.settled();
     src?.close();
     opener?.release();
+    if (start) giveStart(start, run);
   }
 }
 

@@ -12,10 +12,10 @@ import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { AtomicOutput } from '../fsops/atomic.js';
 import { InputFile } from '../fsops/input.js';
 import type { RunContext } from './context.js';
-import { hex, newEncoder, unlock, type Sealing } from './aenv.js';
+import { envelopeOf, hex, newEncoder, unlock, type Sealing } from './aenv.js';
 import { outputDir } from './files.js';
 import { DigestCursor, openPayload, payloadMemory, readTrailer, type Envelope } from './pipeline.js';
-import { envelopeOf, readStart } from './start.js';
+import { readStart } from './start.js';
 
 export interface OpenedManifest {
   manifest: Manifest;

@@ -39,7 +39,7 @@ export function blockBytes(sealedChunk: number): number {
 
 // ---------------------------------------------------------------- 1. the header
 
-/** An input whose header passed steps 1-5 (engine/start.ts envelopeOf); `whole` holds every byte of a small file. */
+/** An input whose header passed steps 1-5 (engine/aenv.ts envelopeOf); `whole` holds every byte of a small file. */
 export interface Envelope {
   src: InputFile;
   size: number;
