@@ -6,12 +6,12 @@ import { inspectFile, type InspectResult } from '../engine/inspect.js';
 import type { Job, RunView } from '../engine/job.js';
 import { readReports } from '../engine/reports.js';
 import { runJob } from '../engine/run.js';
-import { showPath } from '../engine/show.js';
 import { toolText, unprotectLocation, type Location } from '../engine/tools.js';
 import { VERSION } from '../version.js';
 import type { ArgsOf } from './options.js';
 import { ask } from './prompt.js';
 import { reportText } from './report-text.js';
+import { jsonLine, safeJson, safeText, showPath } from './text.js';
 import { decryptJob, encryptJob, inspectPaths, reportPaths, verifyJob, type Terminal } from './validate.js';
 import { colorWanted, StreamView, TerminalView } from './view.js';
 
@@ -50,7 +50,7 @@ export async function runInspect(a: ArgsOf<'inspect'>): Promise<number> {
   for (const p of paths) {
     const r = await inspectFile(p, tool);
     if (r.status !== 'ok') failed++;
-    process.stdout.write(a.json ? JSON.stringify(r) + '\n' : inspectText(r, tool));
+    process.stdout.write(a.json ? jsonLine(r) + '\n' : inspectText(r, tool));
   }
   return failed ? 1 : 0;
 }
@@ -70,15 +70,15 @@ function inspectText(r: InspectResult, tool: Location): string {
   row('plaintext', r.plaintext_bytes !== undefined ? `${r.plaintext_bytes} bytes` : undefined);
   row('batch id', r.batch_id !== undefined ? `${r.batch_id} (salt prefix: files sealed in one run share it)` : undefined);
   row('content digest', r.content_digest);
-  return lines.join('\n') + '\n';
+  return lines.map(safeText).join('\n') + '\n';
 }
 
 /** `aenv report FILES...`: the merged summary (people: by status, the failed rows, what is wrong with the set); exit 1 when a row failed or the set is incomplete. */
 export async function runReport(a: ArgsOf<'report'>): Promise<number> {
   const { merged, json, problems } = await readReports(reportPaths(a), process.stdin);
   if (a.json) {
-    process.stdout.write(json + '\n');
-    for (const line of problems) process.stderr.write(`aenv: ${line}\n`);
+    process.stdout.write(safeJson(json) + '\n');
+    for (const line of problems) process.stderr.write(`aenv: ${safeText(line)}\n`);
   } else {
     process.stdout.write(reportText(merged, problems));
   }
@@ -90,7 +90,7 @@ export async function runSelftest(): Promise<number> {
   const { selftest } = await import('../selftest/run.js');
   const t0 = performance.now();
   const checks = await selftest((c) => {
-    process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name} (${Math.round(c.ms)} ms)${c.ok ? '' : `: ${c.detail}`}\n`);
+    process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name} (${Math.round(c.ms)} ms)${c.ok ? '' : `: ${safeText(c.detail)}`}\n`);
   });
   const failed = checks.filter((c) => !c.ok).length;
   process.stdout.write(`selftest: ${checks.length - failed} passed, ${failed} failed in ${((performance.now() - t0) / 1000).toFixed(2)} s (aenv ${VERSION}, node ${process.version}, ${process.platform}-${process.arch})\n`);

@@ -12,6 +12,7 @@ import { toolLines } from '../engine/tools.js';
 import { versionLine } from '../version.js';
 import { runDecrypt, runEncrypt, runInspect, runReport, runSelftest, runVerify } from './commands.js';
 import { command, isArgsOf, type ArgsOf, type CommandName } from './options.js';
+import { safeText } from './text.js';
 
 const EPILOG = `Password sources, in order: --password-file FILE (first line), the environment variable
 ASPERA_SCP_FILEPASS, a prompt without echo when standard input is a terminal.
@@ -67,7 +68,7 @@ function restore(parsed: Record<string, unknown>, rest: string[]): Record<string
 export async function main(argv: string[]): Promise<number> {
   let pending: Promise<number> | null = null;
   const { args, rest } = splitArgv(argv);
-  const tools = toolLines(); // which IBM tools aenv would run, for --version and --help
+  const tools = toolLines().split('\n').map(safeText).join('\n'); // which IBM tools aenv would run, for --version and --help
   /** A command's handler: its values checked against the table's types, then its function. */
   const handle = <C extends CommandName>(c: C) => (parsed: Record<string, unknown>): void => {
     const a = restore(parsed, rest);
@@ -108,12 +109,12 @@ export function reportFatal(e: unknown): number {
     return EXIT.interrupted;
   }
   if (e instanceof UsageError) {
-    process.stderr.write(`aenv: error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`aenv: hint: ${e.hint}\n`);
+    process.stderr.write(`aenv: error: ${safeText(e.message)}\n`);
+    if (e.hint) process.stderr.write(`aenv: hint: ${safeText(e.hint)}\n`);
     return EXIT.usage;
   }
   const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
-  process.stderr.write(`aenv: error: ${message}\n`);
+  process.stderr.write(`aenv: error: ${safeText(message ?? '')}\n`);
   process.stderr.write('aenv: hint: this is unexpected; please report it with the command you ran\n');
   return EXIT.failed;
 }

@@ -2,9 +2,8 @@
 // that do not match their batch, then what is wrong with the set of reports.
 
 import type { MergedReport } from '../engine/reports.js';
-import { showPath } from '../engine/show.js';
 import { STATUSES, type Status } from '../engine/statuses.js';
-import { bytesText } from './text.js';
+import { bytesText, safeText, showPath } from './text.js';
 
 const num = (n: number): string => n.toLocaleString('en-US');
 
@@ -34,5 +33,6 @@ export function reportText(m: MergedReport, problems: readonly string[]): string
   }
   for (const p of problems) lines.push(p);
   lines.push(m.failed ? 'report: the runs did not all succeed, or the set of reports is incomplete' : 'report: every run succeeded and the set of reports is complete');
-  return lines.join('\n') + '\n';
+  // Every field of a report may come from another machine: each line escaped (text.ts).
+  return lines.map(safeText).join('\n') + '\n';
 }

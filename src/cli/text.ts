@@ -1,4 +1,7 @@
-// Text helpers for people: sizes, rates and durations.
+// Text helpers for people: sizes, rates and durations; and the escapes every printed field goes
+// through (engine/show.ts, docs/text-output.md).
+
+export { jsonLine, safeJson, safeText, showPath } from '../engine/show.js';
 
 export function bytesText(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -8,10 +8,9 @@
 import type { Writable } from 'node:stream';
 import type { Note, RunView, Summary, Totals } from '../engine/job.js';
 import type { FileResult } from '../engine/results.js';
-import { showPath } from '../engine/show.js';
 import { HINTS, isFailure, sharedFolderWarning, STREAM_HINTS, type Status } from '../engine/statuses.js';
 import { Progress } from './progress.js';
-import { bytesText, rateText } from './text.js';
+import { bytesText, jsonLine, rateText, safeText, showPath } from './text.js';
 
 export interface ViewOptions {
   json: boolean;
@@ -74,13 +73,13 @@ export class TerminalView implements RunView {
       if (r.checksum) row['checksum'] = r.checksum.kind;
       const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
       if (warnings.length) row['warning'] = warnings.join('; ');
-      this.o.out.write(JSON.stringify(row) + '\n');
+      this.o.out.write(jsonLine(row) + '\n');
       this.bar?.draw();
       return;
     }
     if (r.sharedFolder) {
       this.bar?.clear();
-      this.o.err.write(`aenv: warning: ${sharedFolderWarning(r.sharedFolder)}\n`);
+      this.o.err.write(`aenv: warning: ${safeText(sharedFolderWarning(r.sharedFolder))}\n`);
     }
     const batchLine = r.batch && r.batch.kind !== 'ok' && r.status !== 'missing' ? `${' '.repeat(14)} batch: ${r.batch.kind}${r.batch.detail ? `: ${r.batch.detail}` : ''}` : null;
     if (this.o.quiet && !isFailure(r.status) && !r.warning && !batchLine) return;
@@ -90,28 +89,29 @@ export class TerminalView implements RunView {
     const lines: string[] = [];
     const pw = r.password !== undefined ? `, password #${r.password}` : '';
     if (r.status === 'ok' && r.output !== undefined) {
-      lines.push(`${tag} ${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)}${pw}${r.via ? `, via ${r.via}` : ''})`);
+      lines.push(`${showPath(r.path)} -> ${showPath(r.output)} (${bytesText(r.bytes)}${pw}${r.via ? `, via ${r.via}` : ''})`);
     } else if (r.status === 'ok') {
-      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}${pw ? ` (${pw.slice(2)})` : ''}`);
+      lines.push(`${showPath(r.path)}: ${r.detail}${pw ? ` (${pw.slice(2)})` : ''}`);
     } else {
-      lines.push(`${tag} ${showPath(r.path)}: ${r.detail}`);
+      lines.push(`${showPath(r.path)}: ${r.detail}`);
     }
     if (r.warning) lines.push(`${' '.repeat(14)} warning: ${r.warning}`);
     if (batchLine) lines.push(batchLine);
     const hint = r.hint ?? HINTS[r.status];
     if (fail && hint) lines.push(`${' '.repeat(14)} hint: ${hint}`);
-    (fail ? this.o.err : this.o.out).write(lines.join('\n') + '\n');
+    // Every field escaped (text.ts), then the status's colour, which is aenv's own.
+    (fail ? this.o.err : this.o.out).write(`${tag} ${lines.map(safeText).join('\n')}\n`);
     this.bar?.draw();
   }
 
   /** A line beside the rows (the progress display is cleared first); a result line only for people who asked for all. */
   note(n: Note): void {
     if (n.level === 'result') {
-      if (!this.o.json && !this.o.quiet) this.o.out.write(`${n.text}\n`);
+      if (!this.o.json && !this.o.quiet) this.o.out.write(`${safeText(n.text)}\n`);
       return;
     }
     this.bar?.clear();
-    this.o.err.write(`aenv: ${n.level === 'plain' ? '' : `${n.level}: `}${n.text}\n`);
+    this.o.err.write(`aenv: ${n.level === 'plain' ? '' : `${n.level}: `}${safeText(n.text)}\n`);
     this.bar?.draw();
   }
 
@@ -121,7 +121,7 @@ export class TerminalView implements RunView {
     if (this.o.json) {
       const byStatus = Object.fromEntries(s.byStatus);
       const passwords = s.passwords ? { passwords: Object.fromEntries(s.passwords.map(([l, n]) => [String(l), n])) } : {};
-      this.o.out.write(JSON.stringify({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, bytes: s.bytes, seconds: s.seconds, finished: s.finished, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
+      this.o.out.write(jsonLine({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, bytes: s.bytes, seconds: s.seconds, finished: s.finished, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
       return;
     }
     if (this.o.quiet) return;
@@ -131,7 +131,7 @@ export class TerminalView implements RunView {
     const tail = s.failed ? `${s.failed} failed` : s.mismatch ? 'no file failed on its own, but the batch does not match (exit status 1)' : 'all ok';
     // Every line of the list, so a password that opened nothing is visible too.
     const pwRows = (s.passwords ?? []).map(([l, n]) => `  ${`password #${l}`.padEnd(15)}${String(n).padStart(8)}${n === 0 ? '  (opened nothing)' : ''}`);
-    this.o.err.write([head, ...rows, ...pwRows, ...s.lines.map((l) => `  ${l}`), `  ${tail}${s.note ? `; ${s.note}` : ''}`].join('\n') + '\n');
+    this.o.err.write([head, ...rows, ...pwRows, ...s.lines.map((l) => `  ${safeText(l)}`), `  ${tail}${s.note ? `; ${safeText(s.note)}` : ''}`].join('\n') + '\n');
   }
 
   private paint(s: Status, text: string, color: boolean): string {
@@ -152,18 +152,18 @@ export class StreamView implements RunView {
 
   row(r: FileResult): void {
     if (this.json) {
-      this.err.write(JSON.stringify(r) + '\n');
+      this.err.write(jsonLine(r) + '\n');
       return;
     }
     if (r.status === 'ok' && !r.warning) return;
-    this.err.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
+    this.err.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${safeText((r.status === 'ok' ? r.warning : r.detail) ?? '')}\n`);
     const hint = STREAM_HINTS[r.status] ?? HINTS[r.status];
-    if (r.status !== 'ok' && hint) this.err.write(`aenv: hint: ${hint}\n`);
+    if (r.status !== 'ok' && hint) this.err.write(`aenv: hint: ${safeText(hint)}\n`);
   }
 
   /** The stream may stop mid-line (an interruption): a note starts on a line of its own. */
   note(n: Note): void {
-    this.err.write(`\naenv: ${n.level}: ${n.text}\n`);
+    this.err.write(`\naenv: ${n.level}: ${safeText(n.text)}\n`);
   }
 
   summary(): void {}

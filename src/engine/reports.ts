@@ -14,7 +14,7 @@ export type { MergedReport };
 export async function readReports(paths: readonly string[], stdin: Readable): Promise<{ merged: MergedReport; json: string; problems: string[] }> {
   const m = new ReportMerger();
   for (const file of paths) {
-    const r = m.report(file === '-' ? '(standard input)' : file);
+    const r = m.report(file === '-' ? '(standard input)' : showPath(file));
     try {
       for await (const chunk of file === '-' ? stdin : createReadStream(file)) r.push(chunk as Buffer);
     } catch (e) {
