@@ -48,21 +48,25 @@ function toHex(d: string | Uint8Array): string {
 }
 
 /**
- * Incremental check, for a run that learns digests file by file. Memory: the list plus one
- * flag per listed path.
+ * Incremental check, for a run that learns digests file by file. Memory: the list plus one bit
+ * per listed path (a file the list lacks is not remembered).
  */
 export class ChecksumCheck {
-  private readonly seen = new Set<string>();
+  private readonly seen: Bits;
 
-  constructor(private readonly list: ChecksumList, private readonly opt: CheckOptions = {}) {}
+  constructor(private readonly list: ChecksumList, private readonly opt: CheckOptions = {}) {
+    this.seen = new Bits(list.entries.size);
+  }
 
-  /** The verdict for one present file; each path may be checked once. */
+  /** The verdict for one present file; each listed path may be checked once. */
   check(path: string, digest: string | Uint8Array): ChecksumVerdict {
-    if (this.seen.has(path)) throw new Error(`ChecksumCheck: ${quoteName(path)} checked twice`);
-    this.seen.add(path);
+    const entries = this.list.entries;
+    const i = entries.indexOf(path);
+    if (i < 0) return { outcome: 'extra', detail: 'not in the checksum list' };
+    if (this.seen.has(i)) throw new Error(`ChecksumCheck: ${quoteName(path)} checked twice`);
+    this.seen.add(i);
     const actual = toHex(digest);
-    const entry = this.list.entries.get(path);
-    if (entry === undefined) return { outcome: 'extra', detail: 'not in the checksum list' };
+    const entry = entries.entry(i);
     if (entry.conflicts.length > 0) {
       const lines = [entry.line, ...entry.conflicts.map((c) => c.line)].join(', ');
       return { outcome: 'mismatch', entry, detail: `the checksum list gives this file different digests (lines ${lines}); file has ${actual}` };
@@ -71,13 +75,41 @@ export class ChecksumCheck {
     return { outcome: 'mismatch', entry, detail: `SHA-256 ${actual} differs from ${entry.digest} in the checksum list (line ${entry.line})` };
   }
 
+  /** Whether the listed entry `i` (ChecksumEntries numbering) was checked. */
+  checked(i: number): boolean {
+    return this.seen.has(i);
+  }
+
   /** Listed paths in scope that no `check` named, in the order of the list. */
   missing(): ChecksumEntry[] {
-    const out: ChecksumEntry[] = [];
-    for (const e of this.list.entries.values()) {
-      if (!this.seen.has(e.path) && (this.opt.inScope?.(e.path) ?? true)) out.push(e);
+    return [...this.missingEntries()];
+  }
+
+  /** The same, one at a time (a list of millions is never copied whole). */
+  *missingEntries(skip?: (i: number) => boolean): Generator<ChecksumEntry> {
+    const entries = this.list.entries;
+    for (let i = 0; i < entries.size; i++) {
+      if (this.seen.has(i) || skip?.(i)) continue;
+      const e = entries.entry(i);
+      if (this.opt.inScope?.(e.path) ?? true) yield e;
     }
-    return out;
+  }
+}
+
+/** A fixed set of small integers, one bit each. */
+export class Bits {
+  private readonly bits: Uint8Array;
+
+  constructor(readonly size: number) {
+    this.bits = new Uint8Array(Math.ceil(size / 8));
+  }
+
+  has(i: number): boolean {
+    return (this.bits[i >>> 3]! & (1 << (i & 7))) !== 0;
+  }
+
+  add(i: number): void {
+    this.bits[i >>> 3]! |= 1 << (i & 7);
   }
 }
 

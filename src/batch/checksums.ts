@@ -22,29 +22,25 @@
 // made canonical (`./a//b` -> `a/b`); an absolute name, a `..` segment, a trailing `/`, the name
 // `-` (standard input to sha256sum) and names with NUL are errors of their line; a line that is
 // not UTF-8 is an error of its line (Node.js cannot open such names anyway); a name listed twice
-// is a warning (same digest) or an error (another digest). Lines of more than 64 KiB are errors.
+// is a warning (same digest) or an error (another digest).
+//
+// Limits (docs/checksum-lists.md), so that a list, hostile or mistaken (a disk image given as
+// a list), cannot make aenv allocate without bound: a line of more than MAX_CHECKSUM_LINE bytes
+// is an error of its line (not kept); a list of more than MAX_CHECKSUM_ENTRIES entries or
+// MAX_CHECKSUM_BYTES bytes is refused as a whole (ChecksumLimitError, with the line); the first
+// MAX_KEPT_PROBLEMS problems are kept, the others counted. The entries are held compactly
+// (checksum-table.ts): about 45 bytes per entry plus its name.
 //
 // Writing, as `sha256sum` writes: `HEX  NAME\n` (or `HEX *NAME` with binary, `SHA256 (NAME) = HEX`
 // with tag); a name holding a backslash, LF or CR gets a leading `\` on the line and those three
 // characters escaped. A name `-` is written `./-`, so that `sha256sum -c` does not read stdin.
 
+import { ChecksumEntries, type ChecksumMode } from './checksum-table.js';
 import { BatchError } from './errors.js';
 import { decodeUtf8, RecordSplitter } from './lines.js';
 import { compareUtf8, normalizeListPath, quoteName, relPathProblem } from './relpath.js';
 
-export type ChecksumMode = 'text' | 'binary' | 'tagged' | 'reversed';
-
-export interface ChecksumEntry {
-  /** Canonical relative path (see relpath.ts). */
-  path: string;
-  /** 64 lowercase hex digits. */
-  digest: string;
-  /** Line number (1-based) of the first line listing the path. */
-  line: number;
-  mode: ChecksumMode;
-  /** Later lines listing the same path with another digest (each is also a `conflict` problem). */
-  conflicts: { line: number; digest: string }[];
-}
+export { ChecksumEntries, type ChecksumEntry, type ChecksumMode } from './checksum-table.js';
 
 export type ChecksumProblemKind =
   | 'format' // improperly formatted, as sha256sum -c calls it
@@ -66,14 +62,30 @@ export interface ChecksumProblem {
 
 export interface ChecksumList {
   /** Entries by canonical path, in the order of the list. */
-  entries: Map<string, ChecksumEntry>;
+  entries: ChecksumEntries;
+  /** The first MAX_KEPT_PROBLEMS problems, in the order of the lines. */
   problems: ChecksumProblem[];
+  /** Problems beyond those kept, by severity. */
+  unkept: { errors: number; warnings: number };
   /** Number of lines read. */
   lines: number;
 }
 
-/** The longest line read (without its end): far beyond PATH_MAX (4096) escaped twice. */
-export const MAX_CHECKSUM_LINE = 65536;
+/** The longest line read (without its end): a name of PATH_MAX (4096) bytes escaped, twice over. */
+export const MAX_CHECKSUM_LINE = 16 * 1024;
+/** The most entries a list may have: ten million files (a manifest holds one million). */
+export const MAX_CHECKSUM_ENTRIES = 10_000_000;
+/** The longest list read: 2 GiB (ten million lines of 200 bytes). */
+export const MAX_CHECKSUM_BYTES = 2 * 1024 * 1024 * 1024;
+/** Problems kept one by one (each printed); the rest are counted. */
+export const MAX_KEPT_PROBLEMS = 1000;
+
+/** A list beyond MAX_CHECKSUM_ENTRIES or MAX_CHECKSUM_BYTES: refused as a whole. */
+export class ChecksumLimitError extends BatchError {
+  constructor(message: string, readonly line: number) {
+    super(message, 'split the list and the tree into parts (one list per folder, or per --shard K/N part), each within the limits');
+  }
+}
 
 const HEX64_ANY_CASE = /^[0-9a-fA-F]{64}$/;
 const TAG = 'SHA256';
@@ -190,15 +202,31 @@ function bsdSplit3(s: string, escaped: boolean): ChecksumLine | null {
 }
 
 /**
- * Reads a checksum list chunk by chunk; `end` gives the list. Memory: the entries, plus one line
- * of at most MAX_CHECKSUM_LINE bytes.
+ * Reads a checksum list chunk by chunk; `end` gives the list. Memory: the entries (compact, see
+ * checksum-table.ts), at most MAX_KEPT_PROBLEMS problems, and one line of at most
+ * MAX_CHECKSUM_LINE bytes. Throws ChecksumLimitError past MAX_CHECKSUM_BYTES or MAX_CHECKSUM_ENTRIES.
  */
 export class ChecksumListParser {
   private readonly splitter = new RecordSplitter(0x0a, MAX_CHECKSUM_LINE);
   private readonly reader = new ChecksumLineReader();
-  private readonly list: ChecksumList = { entries: new Map(), problems: [], lines: 0 };
+  private readonly list: ChecksumList = { entries: new ChecksumEntries(), problems: [], unkept: { errors: 0, warnings: 0 }, lines: 0 };
+  private bytes = 0;
+  private readonly maxBytes: number;
+  private readonly maxEntries: number;
+
+  /** The limits are the constants above; tests give smaller ones. */
+  constructor(limits: { maxBytes?: number; maxEntries?: number } = {}) {
+    this.maxBytes = limits.maxBytes ?? MAX_CHECKSUM_BYTES;
+    this.maxEntries = limits.maxEntries ?? MAX_CHECKSUM_ENTRIES;
+  }
 
   push(chunk: Uint8Array): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      const done = this.splitter.count - (this.splitter.openBytes > 0 ? 1 : 0); // whole lines before this chunk
+      const line = done + countByte(chunk, 0x0a, chunk.length - (this.bytes - this.maxBytes)) + 1;
+      throw new ChecksumLimitError(`line ${line}: the list is longer than ${sizeText(this.maxBytes)}, the most aenv reads`, line);
+    }
     for (const r of this.splitter.push(chunk)) this.line(r.n, r.bytes, r.length);
   }
 
@@ -210,7 +238,9 @@ export class ChecksumListParser {
   }
 
   private problem(line: number, kind: ChecksumProblemKind, message: string): void {
-    this.list.problems.push({ line, kind, severity: kind === 'duplicate' ? 'warning' : 'error', message });
+    const severity = kind === 'duplicate' ? 'warning' : 'error';
+    if (this.list.problems.length < MAX_KEPT_PROBLEMS || kind === 'empty') this.list.problems.push({ line, kind, severity, message });
+    else this.list.unkept[severity === 'error' ? 'errors' : 'warnings']++;
   }
 
   private line(n: number, bytes: Uint8Array | null, length: number): void {
@@ -241,17 +271,35 @@ export class ChecksumListParser {
       this.problem(n, 'path', `${quoteName(sp.name)}: ${norm.error}`);
       return;
     }
-    const digest = sp.digest.toLowerCase();
-    const first = this.list.entries.get(norm.path);
-    if (first === undefined) {
-      this.list.entries.set(norm.path, { path: norm.path, digest, line: n, mode: sp.mode, conflicts: [] });
-    } else if (first.digest === digest) {
-      this.problem(n, 'duplicate', `${quoteName(norm.path)} is listed again (first on line ${first.line}), with the same digest`);
+    const digest = Buffer.from(sp.digest, 'hex');
+    const entries = this.list.entries;
+    const name = Buffer.from(norm.path, 'utf8');
+    const first = entries.find(name);
+    if (first < 0) {
+      if (entries.size >= this.maxEntries) {
+        throw new ChecksumLimitError(`line ${n}: the list has more than ${this.maxEntries.toLocaleString('en-US')} entries, the most aenv holds`, n);
+      }
+      entries.add(name, digest, n, sp.mode);
+    } else if (entries.digestIs(first, digest)) {
+      this.problem(n, 'duplicate', `${quoteName(norm.path)} is listed again (first on line ${entries.line(first)}), with the same digest`);
     } else {
-      first.conflicts.push({ line: n, digest });
-      this.problem(n, 'conflict', `${quoteName(norm.path)} is listed again (first on line ${first.line}) with another digest`);
+      entries.addConflict(first, n, digest.toString('hex'));
+      this.problem(n, 'conflict', `${quoteName(norm.path)} is listed again (first on line ${entries.line(first)}) with another digest`);
     }
   }
+}
+
+/** `n` bytes, with its size in GiB or MiB when it is a whole number of them. */
+function sizeText(n: number): string {
+  const unit = n % 2 ** 30 === 0 ? [2 ** 30, 'GiB'] as const : n % 2 ** 20 === 0 ? [2 ** 20, 'MiB'] as const : null;
+  return `${n.toLocaleString('en-US')} bytes${unit ? ` (${n / unit[0]} ${unit[1]})` : ''}`;
+}
+
+/** How many bytes `b` are in chunk[0, end). */
+function countByte(chunk: Uint8Array, b: number, end: number): number {
+  let n = 0;
+  for (let i = chunk.indexOf(b); i >= 0 && i < end; i = chunk.indexOf(b, i + 1)) n++;
+  return n;
 }
 
 /** Parses a whole list held in memory. */
@@ -266,11 +314,11 @@ export function problemLines(listName: string, problems: readonly ChecksumProble
   return problems.map((p) => (p.line > 0 ? `${listName}: ${p.line}: ${p.message}` : `${listName}: ${p.message}`));
 }
 
-/** The counts `sha256sum -c` warns with: "N lines are improperly formatted" covers every error line. */
-export function problemCounts(problems: readonly ChecksumProblem[]): { errors: number; warnings: number } {
+/** The counts `sha256sum -c` warns with: "N lines are improperly formatted" covers every error line. `unkept`: the list's problems beyond those kept. */
+export function problemCounts(problems: readonly ChecksumProblem[], unkept = { errors: 0, warnings: 0 }): { errors: number; warnings: number } {
   let errors = 0;
   for (const p of problems) if (p.severity === 'error') errors++;
-  return { errors, warnings: problems.length - errors };
+  return { errors: errors + unkept.errors, warnings: problems.length - errors + unkept.warnings };
 }
 
 export interface FormatOptions {

@@ -4,12 +4,12 @@
 // before it is committed, names relative to the output tree; listed files that are not there get
 // `missing` rows at the end. The parsing and comparing are src/batch/checksums.ts and
 // checksum-check.ts; this is the run's side: the list read as it streams in, the verdicts on
-// the rows, the summary.
+// the rows, the summary. A list beyond the limits of docs/checksum-lists.md is a usage error.
 
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ChecksumCheck, missingDetail, type ChecksumOutcome } from '../../batch/checksum-check.js';
-import { ChecksumListParser, problemCounts, problemLines, type ChecksumList } from '../../batch/checksums.js';
+import { Bits, ChecksumCheck, missingDetail, type ChecksumOutcome } from '../../batch/checksum-check.js';
+import { ChecksumLimitError, ChecksumListParser, problemCounts, problemLines, type ChecksumList } from '../../batch/checksums.js';
 import { toSlashPath } from '../../batch/relpath.js';
 import { inShard } from '../../batch/shard.js';
 import { outputName } from '../../fsops/plan.js';
@@ -41,12 +41,13 @@ export function keyBelow(root: string, file: string): string | null {
   return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? null : toSlashPath(rel, path.sep);
 }
 
-/** Reads a checksum list as it streams in (its size is the entries' own). */
+/** Reads a checksum list as it streams in (held compactly: batch/checksum-table.ts); a list beyond the limits is a usage error. */
 async function readList(file: string): Promise<ChecksumList> {
   const p = new ChecksumListParser();
   try {
-    for await (const chunk of createReadStream(file)) p.push(chunk as Buffer);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) p.push(chunk as Buffer);
   } catch (e) {
+    if (e instanceof ChecksumLimitError) throw new UsageError(`the checksum list ${showPath(file)}: ${e.message}`, e.hint);
     throw new UsageError(`cannot read the checksum list ${showPath(file)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, 'give a readable file in the format of sha256sum');
   }
   return p.end();
@@ -73,13 +74,14 @@ export const checksumList: CheckModule = {
 /** The list, the verdicts so far, and what is missing at the end. */
 abstract class ChecksumRun implements Check {
   private readonly check: ChecksumCheck;
-  /** Listed files that are there but could not be hashed (their row failed on its own). */
-  private readonly present = new Set<string>();
+  /** Listed files that are there but could not be hashed (their row failed on its own), by entry number. */
+  private readonly present: Bits;
   private readonly counts = { ok: 0, mismatch: 0, extra: 0, missing: 0 };
 
   constructor(protected readonly o: CheckSetup, readonly file: string, private readonly list: ChecksumList, protected readonly root: string,
     inScope: ((p: string) => boolean) | undefined) {
     this.check = new ChecksumCheck(list, inScope ? { inScope } : {});
+    this.present = new Bits(list.entries.size);
   }
 
   /** The verdict on the file listed (or not) as `key`, whose SHA-256 is `digest`. */
@@ -92,25 +94,34 @@ abstract class ChecksumRun implements Check {
 
   /** The file `key` is there, even if its row failed before it could be hashed: not missing. */
   protected seenKey(key: string): void {
-    if (this.list.entries.has(key)) this.present.add(key);
+    const i = this.list.entries.indexOf(key);
+    if (i >= 0) this.present.add(i);
   }
 
   /** Where the row of a missing `key` points. */
   protected abstract missingAt(key: string): { path: string; output?: string };
 
-  /** Rows for the listed files that are not there, then the list's bad lines, as sha256sum -c words them. */
+  /**
+   * Rows for the listed files that are not there (one at a time: a list of millions is never
+   * copied whole), then the list's bad lines, as sha256sum -c words them (the first
+   * MAX_KEPT_PROBLEMS, then how many more).
+   */
   async finish(): Promise<void> {
-    for (const e of this.check.missing()) {
-      if (this.present.has(e.path)) continue;
+    for (const e of this.check.missingEntries((i) => this.present.has(i))) {
       this.counts.missing++;
       this.o.emit({ ...this.missingAt(e.path), status: 'missing', bytes: 0, detail: missingDetail(e), checksum: { kind: 'missing', detail: missingDetail(e) } });
     }
     for (const l of problemLines(this.file, this.list.problems)) this.o.note({ level: 'plain', text: l });
+    const { errors, warnings } = this.list.unkept;
+    const more = errors + warnings;
+    if (more) {
+      this.o.note({ level: 'plain', text: `${this.file}: ${more} more bad or repeated line${more === 1 ? '' : 's'} not shown (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})` });
+    }
   }
 
   summary(): SummaryPart {
     const c = this.counts;
-    const bad = problemCounts(this.list.problems).errors;
+    const bad = problemCounts(this.list.problems, this.list.unkept).errors;
     const off = (['mismatch', 'extra', 'missing'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`);
     if (bad) off.push(`${bad} bad line${bad === 1 ? '' : 's'}`);
     const line = off.length ? `checksums: ${showPath(this.file)} does not match (${off.join(', ')}; ${c.ok} ok)` : `checksums: every file matches ${showPath(this.file)} (${c.ok})`;
