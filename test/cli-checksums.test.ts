@@ -7,10 +7,10 @@
 // outputs whose SHA-256 matches, also for a file opened by the stand-in's asunprotect.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aenv, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
+import { aenv, aenvAsync, PASSWORD, passwordFile, tempDir } from './helpers/cli.js';
 import { listTree, rowsOf, temps } from './helpers/faults.js';
 import { rowsBy, sealForeign } from './helpers/foreign.js';
 import { installStandin, type Standin } from './helpers/standin.js';
@@ -89,6 +89,53 @@ describe.skipIf(!hasSha256sum)('verify --checksums and --write-checksums (no pas
     const check = spawnSync('sha256sum', ['-c', '--strict', out], { cwd: env, encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);
   });
+
+  it('--write-checksums streams the list as the rows come: in the byte order of the paths (a folder a/ between a.txt and a0)', () => {
+    const tree = path.join(tmp.dir, 'order');
+    const names = ['a0.aspera-env', 'a/x.aspera-env', 'a.txt.aspera-env', 'b.aspera-env', 'a/b/c.aspera-env', 'A.aspera-env', '\u{1F600}.aspera-env', '\uFF21.aspera-env'];
+    const bytes = readFileSync(path.join(env, 'a.txt.aspera-env'));
+    for (const n of names) {
+      mkdirSync(path.dirname(path.join(tree, n)), { recursive: true });
+      writeFileSync(path.join(tree, n), bytes);
+    }
+    const out = path.join(tmp.dir, 'order.sha256');
+    const r = aenv(['verify', tree, '--write-checksums', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const sorted = [...names].sort(utf8Order);
+    expect(sorted).toEqual(['A.aspera-env', 'a.txt.aspera-env', 'a/b/c.aspera-env', 'a/x.aspera-env', 'a0.aspera-env', 'b.aspera-env', '\uFF21.aspera-env', '\u{1F600}.aspera-env']);
+    expect(readFileSync(out, 'utf8')).toBe(sorted.map((n) => sha256sum(tree, [n])).join(''));
+    // the rows come in the same order (the walk's)
+    expect(rowsOf(r.stdout).rows.map((x) => path.relative(tree, String(x['path'])))).toEqual(sorted);
+    const check = spawnSync('sha256sum', ['-c', '--strict', out], { cwd: tree, encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+
+  it('--write-checksums: a folder that cannot take FILE is a usage error before any work; an interrupted run leaves FILE as it was and no temporary file', async () => {
+    const nowhere = aenv(['verify', env, '--write-checksums', path.join(tmp.dir, 'no-such-folder', 'x.sha256')]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stdout).toBe('');
+    expect(nowhere.stderr).toMatch(/^aenv: error: cannot write the checksum list .*x\.sha256 \(ENOENT\)\naenv: hint: /);
+
+    const many = path.join(tmp.dir, 'many');
+    mkdirSync(many);
+    const bytes = readFileSync(path.join(env, 'a.txt.aspera-env'));
+    for (let i = 0; i < 5000; i++) writeFileSync(path.join(many, `f${i}.aspera-env`), bytes);
+    const listDir = path.join(tmp.dir, 'lists');
+    mkdirSync(listDir);
+    const out = path.join(listDir, 'many.sha256');
+    writeFileSync(out, 'the list of an earlier run\n');
+    const p = aenvAsync(['verify', many, '--write-checksums', out, '--jobs', '1']);
+    let rows = 0;
+    p.stdout.on('data', (d: Buffer) => (rows += d.toString().split('\n').length - 1));
+    p.stderr.resume();
+    const closed = new Promise<number | null>((res) => p.on('close', (c) => res(c)));
+    // the temporary list exists from the start, beside FILE; interrupt once rows are coming
+    while (p.exitCode === null && !(rows > 10 && temps(listDir).length === 1)) await new Promise((r) => setTimeout(r, 10));
+    p.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(readFileSync(out, 'utf8')).toBe('the list of an earlier run\n');
+    expect(readdirSync(listDir)).toEqual(['many.sha256']);
+  }, 60_000);
 
   it('missing, extra and wrong lines, a bad line, the --tag form and CRLF: each named, exit 1', () => {
     const good = lines(sha256sum(env, ENVS.filter((e) => e !== 'a.txt.aspera-env'))); // a.txt not listed: extra

@@ -37,8 +37,12 @@ import { Tally } from './tally.js';
 import { foreignSetup, protectTool, toolFor, type Found } from './tools.js';
 import { decryptStream, encryptStream } from './stdio.js';
 
-/** The run's checks, in the order they see each event (and their fields appear in the summary). */
-const CHECKS: readonly CheckModule[] = [ownOutputs, treeManifest, checksumList, writeChecksums, batchManifest];
+/**
+ * The run's checks, in the order they see each event (and their fields appear in the summary).
+ * writeChecksums comes before treeManifest, which holds some rows back until the end: the list
+ * takes every row as it comes, in input order.
+ */
+const CHECKS: readonly CheckModule[] = [ownOutputs, writeChecksums, treeManifest, checksumList, batchManifest];
 
 /** Runs `job`, shown through `view`; resolves with the exit status. Usage errors are thrown (UsageError). */
 export async function runJob(job: Job, view: RunView): Promise<number> {

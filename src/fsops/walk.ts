@@ -64,6 +64,18 @@ function errText(e: unknown): string {
   return err.code ? `${err.code}: ${err.syscall ?? 'access'} failed` : String(e);
 }
 
+/**
+ * A folder's entries in the order the walk takes them: by the UTF-8 bytes of the name, with `/`
+ * after a folder's name. Walked depth-first in this order, the files of a tree come in the byte
+ * order of their paths below the PATH (as `LC_ALL=C sort` orders them: `a.txt`, `a/x`, `a0`), so
+ * a checksum list written as the rows come is sorted. (A followed link to a folder sorts as a file.)
+ */
+export function inPathOrder<T extends { name: string; isDirectory(): boolean }>(entries: T[]): T[] {
+  const keyed = entries.map((e) => ({ e, key: Buffer.from(e.isDirectory() ? `${e.name}/` : e.name, 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map((k) => k.e);
+}
+
 /** Entries of one folder stat()ed at once. */
 const STAT_BATCH = 64;
 
@@ -201,7 +213,7 @@ export class Walker {
       yield { kind: 'problem', problem: { path: full, message: `cannot read folder (${errText(e)})` } };
       return;
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries = inPathOrder(entries);
     const problems: WalkProblem[] = [];
     entries = await dropBadNames(full, entries, this.opt.accept, problems); // names not valid UTF-8: reported
     for (const problem of problems) yield { kind: 'problem', problem };
