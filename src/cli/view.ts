@@ -104,6 +104,29 @@ export class TerminalView implements RunView {
     this.bar?.draw();
   }
 
+  /**
+   * Waits while standard output or error holds more than its buffer of written lines (a pipe to a
+   * slow reader, `aenv verify DIR | less`): the run then waits for the reader instead of piling its
+   * rows up in memory. Returns at once for files and terminals (written synchronously), when
+   * the reader went away, and when `stop` is aborted (an interruption). Each wait removes its
+   * listeners: a run of millions of files leaves none behind.
+   */
+  async drained(stop?: AbortSignal): Promise<void> {
+    for (const s of new Set([this.o.out, this.o.err])) {
+      while (s.writableNeedDrain && !s.destroyed && !stop?.aborted) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            for (const ev of ['drain', 'close', 'error']) s.off(ev, done);
+            stop?.removeEventListener('abort', done);
+            resolve();
+          };
+          for (const ev of ['drain', 'close', 'error']) s.once(ev, done);
+          stop?.addEventListener('abort', done, { once: true });
+        });
+      }
+    }
+  }
+
   /** A line beside the rows (the progress display is cleared first); a result line only for people who asked for all. */
   note(n: Note): void {
     if (n.level === 'result') {

@@ -185,6 +185,13 @@ export interface RunView {
   /** Bytes done; `quiet`: counted without a redraw (the row follows at once). */
   progress(bytes: number, quiet: boolean): void;
   row(r: FileResult): void;
+  /**
+   * Resolves once the rows written so far have gone out (a pipe to a slow reader, `aenv verify
+   * DIR | less`): the run waits for it before each file and each row made at the end, so that a
+   * reader that stops reading holds the run back instead of its rows piling up in memory.
+   * `stop`: an interruption, which ends the wait at once.
+   */
+  drained?(stop?: AbortSignal): Promise<void>;
   note(n: Note): void;
   summary(s: Summary): void;
 }

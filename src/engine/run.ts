@@ -117,13 +117,23 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     tally.add(r);
     view.row(r);
   };
-  const setup: CheckSetup = { job, inputs: job.inputs, stream: inputs, ctx, keyed: keys !== null, out, sealing, note: (n) => view.note(n), emit };
+  // Rows made at the end (missing files of a checksum list or manifest: possibly millions) wait for a slow reader.
+  const emitLate = async (r: FileResult): Promise<void> => {
+    emit(r);
+    await view.drained?.();
+  };
+  const setup: CheckSetup = { job, inputs: job.inputs, stream: inputs, ctx, keyed: keys !== null, out, sealing, note: (n) => view.note(n), emit: emitLate };
   const checks: Check[] = [];
   for (const m of modules) checks.push(await m.start(setup));
 
   // The files, `jobs` at a time, each through its step; the rows in input order, through the checks.
   view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
-  const step = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
+  const fileStep = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
+  // A slow reader of the rows holds the run back (they do not pile up in memory); an interruption does not wait for it.
+  const step: typeof fileStep = async (it) => {
+    await view.drained?.(abort.signal);
+    return fileStep(it);
+  };
   const interrupt = onInterrupt(ctx, abort);
   try {
     const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));

@@ -61,8 +61,8 @@ export interface CheckSetup {
   /** encrypt: the run's salt and key. */
   sealing: Sealing | null;
   note(n: Note): void;
-  /** Reports a row of the check's own (held back, missing). */
-  emit(r: FileResult): void;
+  /** Reports a row of the check's own (held back, missing); resolves when the view can take the next (RunView.drained). */
+  emit(r: FileResult): Promise<void>;
 }
 
 export interface Check {

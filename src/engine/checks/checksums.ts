@@ -109,7 +109,7 @@ abstract class ChecksumRun implements Check {
   async finish(): Promise<void> {
     for (const e of this.check.missingEntries((i) => this.present.has(i))) {
       this.counts.missing++;
-      this.o.emit({ ...this.missingAt(e.path), status: 'missing', bytes: 0, detail: missingDetail(e), checksum: { kind: 'missing', detail: missingDetail(e) } });
+      await this.o.emit({ ...this.missingAt(e.path), status: 'missing', bytes: 0, detail: missingDetail(e), checksum: { kind: 'missing', detail: missingDetail(e) } });
     }
     for (const l of problemLines(this.file, this.list.problems)) this.o.note({ level: 'plain', text: l });
     const { errors, warnings } = this.list.unkept;

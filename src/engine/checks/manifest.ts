@@ -145,9 +145,9 @@ class TreeManifest implements Check {
       if (!root.check) continue;
       for (const row of root.check.finish()) {
         const held = root.held.get(row.path);
-        if (held) this.o.emit(withKind(held, row));
+        if (held) await this.o.emit(withKind(held, row));
         else {
-          this.o.emit({
+          await this.o.emit({
             path: path.join(root.root, ...row.path.split('/')), status: 'missing', bytes: 0, detail: row.detail, batch: { kind: 'missing' },
           });
         }
