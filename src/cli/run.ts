@@ -1,7 +1,10 @@
 // The process entry point: runs the CLI and sets the exit status. Used by bin/aenv.js and the
 // single-executable bundle.
 
+import { tuneHeap } from './heap.js';
 import { main, reportFatal } from './main.js';
+
+tuneHeap();
 
 // A reader that goes away (`aenv verify DIR | head`) must not crash the run with a stack trace:
 // the files are still processed and the exit status still tells; the lost lines are dropped.
