@@ -218,6 +218,20 @@ describe('each tampering of a sealed tree, done for real, is detected and named 
     expect(batchOf(r.stdout)).toMatchObject({ renamed: 1, missing: 0 });
   });
 
+  it('--write-checksums lists a file whose row the manifest holds back to the end (renamed): every file of the tree', () => {
+    const d = copy();
+    renameSync(path.join(d, 'c.txt.aspera-env'), path.join(d, 'sub', 'renamed.aspera-env'));
+    const list = path.join(tmp.dir, `held-${randomBytes(4).toString('hex')}.sha256`);
+    const r = verify(d, '--write-checksums', list);
+    expect(r.code).toBe(1);
+    expect(rowsBy(r.stdout, d)['sub/renamed.aspera-env']).toMatchObject({ batch: 'renamed' });
+    const text = readFileSync(list, 'utf8');
+    const files = listTree(d);
+    expect(text.split('\n').length - 1).toBe(files.length);
+    expect(text).toContain(`${createHash('sha256').update(readFileSync(path.join(d, 'sub', 'renamed.aspera-env'))).digest('hex')}  sub/renamed.aspera-env\n`);
+    expect(rowsOf(r.stdout).summary['write_checksums']).toEqual({ file: list, entries: files.length });
+  });
+
   it('an older version put back (an envelope of another run, cp): replaced', () => {
     const d = copy();
     const older = path.join(tmp.dir, `older-${n}`);
