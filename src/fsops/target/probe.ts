@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempName } from '../atomic.js';
 
-export interface Probe {
+export interface FolderProbe {
   caseInsensitive: boolean;
   /** null when no non-ASCII probe could be made. */
   normalizationInsensitive: boolean | null;
@@ -88,7 +88,7 @@ function removeIfEmpty(p: string): void {
 }
 
 /** Probes the folder `dir` (which must exist); null when no probe file can be written there (read-only, no permission, full). */
-export function probeFolder(dir: string): Probe | null {
+export function probeFolder(dir: string): FolderProbe | null {
   const a = create(dir, probeName());
   if (!a) return null;
   try {

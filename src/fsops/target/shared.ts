@@ -9,7 +9,7 @@
 
 import { knownTarget, type Target } from './target.js';
 
-export type Reach =
+export type SharedReach =
   /** Nobody else can reach it, or nothing true can be said (Windows). */
   | { kind: 'none' }
   /** A drive that keeps no permissions, mounted so that every local user reaches it. */
@@ -18,7 +18,7 @@ export type Reach =
   | { kind: 'folder' };
 
 /** Why other users can reach the folder `folder`, which shows as writable by them. */
-export function sharedReach(folder: string, platform: string = process.platform): Reach {
+export function sharedReach(folder: string, platform: string = process.platform): SharedReach {
   // Windows keeps who may write in ACLs, which Node cannot read: the mode it shows (0777 for every
   // folder) says nothing, so there is nothing true to warn about.
   if (platform === 'win32') return { kind: 'none' };

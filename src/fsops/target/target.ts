@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kindOf, mountOf, mountTable, type FsKind, type MountEntry } from './mounts.js';
-import { probeFolder, type Probe } from './probe.js';
+import { probeFolder, type FolderProbe } from './probe.js';
 import { POSIX_RULES, WINDOWS_RULES, type NameRules } from './rules.js';
 
 /** FAT's largest file: 4 GiB - 1 byte (its size field has 32 bits). */
@@ -32,7 +32,7 @@ export interface Target {
   /** A FUSE mount without allow_other: no other user can reach it. */
   privateFuse: boolean;
   /** What the probe found (null: not probed, or no probe could be made). */
-  probe: Probe | null;
+  probe: FolderProbe | null;
 }
 
 /** Rules of a kind of file system before any probe. */
@@ -63,7 +63,7 @@ function foldsByKind(kind: FsKind): boolean {
  * case-insensitive whatever the probe says (ntfs-3g creates names in its POSIX namespace, which
  * Windows then cannot tell apart); elsewhere the probe decides (a case-sensitive APFS).
  */
-export function targetFrom(kind: FsKind, label: string, mountPoint: string | null, probe: Probe | null, privateFuse = false, maxFileSize: number | null = null): Target {
+export function targetFrom(kind: FsKind, label: string, mountPoint: string | null, probe: FolderProbe | null, privateFuse = false, maxFileSize: number | null = null): Target {
   const rules = baseRules(kind);
   let foldsOnDisk = foldsByKind(kind);
   if (probe) {
@@ -156,7 +156,7 @@ export class Targets {
     let t = this.byDev.get(key);
     if (!t) {
       const d = describe(there, st.dev);
-      let probe: Probe | null = null;
+      let probe: FolderProbe | null = null;
       if (d.kind !== 'posix') {
         const t0 = performance.now();
         probe = probeFolder(there);
