@@ -3,7 +3,8 @@
 # relies on: --version names win-x64 and the pinned Node.js, decrypt of the samples through
 # backslash paths with a password file that has CRLF line endings gives the same bytes as the
 # Linux build, verify with and without the password, a file sealed on "Windows" opens on Linux,
-# and the exit statuses 0 (ok), 1 (a file failed) and 2 (usage error, no password).
+# and the exit statuses 0 (ok), 1 (a file failed) and 2 (usage error, no password); and Windows'
+# naming rules (bad-name, name-conflict, --portable-names; docs/removable-drives.md).
 #
 # Why a Debian 13 root: Node.js 22+ (V8's pointer tables) reserves memory with
 # VirtualAlloc2(MEM_RESERVE | MEM_RESERVE_PLACEHOLDER); Debian 12's wine 8.0 rejects that flag
@@ -86,6 +87,23 @@ if [[ ${1:-} == --inside ]]; then
   run no-password 2 decrypt 's\manifest.json.aspera-env' -o 'out\nopw'
   run bad-option 2 decrypt s --no-such-option
   run encrypt 0 encrypt 'plain\note.txt' -o 'out\sealed' --password-file pw-crlf.txt --kdf pbkdf2
+  # Removable drives (issue 23): Windows' naming rules on Windows itself, before anything is written.
+  names_refused() {
+    local o
+    o=$(tr -d '\r' < names.out)
+    [[ $(grep -c '"status":"bad-name"' <<< "$o") == 3 && $(grep -c '"status":"name-conflict"' <<< "$o") == 2 ]] &&
+      [[ $(grep -c '"status":"ok"' <<< "$o") == 1 && $(find out/names -type f | wc -l) == 1 ]]
+  }
+  names_mapped() {
+    local o
+    o=$(tr -d '\r' < names-portable.out)
+    [[ $(grep -c '"status":"ok"' <<< "$o") == 6 && $(grep -c '"renamed_from"' <<< "$o") == 4 ]] &&
+      [[ -f out/portable/$'\xef\xbc\xa3'ON.txt && -f out/portable/notes$'\xef\xbc\x8e' && -f out/portable/draft$'\xe2\x90\xa0' && -f out/portable/Report.txt ]] # U+FF23, U+FF0E, U+2420 in UTF-8
+  }
+  run names 1 decrypt names -o 'out\names' --password-file pw-crlf.txt --json &&
+    check 'CON.txt, "notes." and "draft " fail as bad-name, Report.txt and report.txt as name-conflict, and nothing of them is written' names_refused
+  run names-portable 0 decrypt names -o 'out\portable' --password-file pw-crlf.txt --json --portable-names &&
+    check '--portable-names writes them all under names Windows holds, each row says from what' names_mapped
   # informational: wine and a Windows program's standard output into a pipe
   status=0
   "$wine" aenv.exe --version 2> pipe.err < /dev/null | cat > pipe.out || status=$?
@@ -119,6 +137,10 @@ printf '%s\r\n' "$pw" > "$cases/pw-crlf.txt"
 printf '%s\r\n' "not the $pw" > "$cases/pw-wrong.txt"
 mkdir "$cases/plain"
 printf 'sealed under wine\r\nsecond line\n' > "$cases/plain/note.txt"
+# names Windows cannot hold, and two it holds as one (issue 23), sealed here
+mkdir "$cases/names-plain"
+for n in 'CON.txt' 'notes.' 'draft ' 'Report.txt' 'report.txt' 'plain.txt'; do printf 'file %s\r\n' "$n" > "$cases/names-plain/$n"; done
+node "$root/bin/aenv.js" encrypt "$cases/names-plain" -o "$cases/names" --password-file "$root/samples/password.txt" --kdf pbkdf2 --quiet
 
 if [[ -n ${AENV_WINE:-} ]]; then
   echo "== wine on this machine: $AENV_WINE"

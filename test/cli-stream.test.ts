@@ -202,6 +202,15 @@ describe('usage', () => {
     expect(r.stderr).toMatch(/only PATH/);
   });
 
+  it('--portable-names names outputs of files: with - (standard output has no name) it is a usage error (exit 2)', () => {
+    for (const cmd of ['decrypt', 'encrypt']) {
+      const r = aenvBytes([cmd, '-', '--password-file', pw, '--portable-names', ...(cmd === 'encrypt' ? ['--kdf', 'pbkdf2'] : [])], { input: sealed });
+      expect(r.code, cmd).toBe(2);
+      expect(r.stdout.length, cmd).toBe(0);
+      expect(r.stderr, cmd).toMatch(/^aenv: error: --portable-names names outputs of files, but standard output \(-\) has no name\naenv: hint: /);
+    }
+  });
+
   it('verify does not read standard input (exit 2)', () => {
     const r = aenvBytes(['verify', '-'], { input: sealed });
     expect(r.code).toBe(2);

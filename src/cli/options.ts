@@ -72,6 +72,10 @@ const WRITING = [
   { name: 'force', type: 'boolean', conflicts: ['skip-existing'], describe: 'replace existing outputs (atomically)' },
   { name: 'skip-existing', type: 'boolean', conflicts: ['force'], describe: 'leave existing outputs and report them skipped' },
   { name: 'remove-source', type: 'boolean', default: false, describe: 'delete each input once its output is durably in place' },
+  {
+    name: 'portable-names', type: 'boolean', default: false,
+    describe: 'write an output whose name the drive cannot hold (FAT, exFAT, NTFS, Windows: : ? * and the like, CON, a trailing dot) under a look-alike name it can (: as U+FF1A ...); each row says from what',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 // IBM's own tools, for envelopes without the AENV magic (engine/foreign.ts, engine/tools.ts).

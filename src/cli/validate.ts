@@ -6,7 +6,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import {
-  shardOf, UsageError, type Ask, type DecryptJob, type EncryptJob, type FileInputs, type PasswordSource, type SealingParams, type StreamInputs, type VerifyJob,
+  shardOf, UsageError, type Ask, type DecryptJob, type EncryptJob, type FileInputs, type OutputPolicy, type PasswordSource, type SealingParams, type StreamInputs, type VerifyJob,
 } from '../engine/job.js';
 import type { ArgsOf } from './options.js';
 
@@ -33,7 +33,7 @@ interface Common {
 }
 
 /** The inputs of decrypt, verify and encrypt: PATHs and a list, or `-` alone (standard input). */
-function inputsOf(verb: string, a: Common & { checksums?: string | undefined; writeChecksums?: string | undefined; manifest: boolean }, t: Terminal): FileInputs | StreamInputs {
+function inputsOf(verb: string, a: Common & { checksums?: string | undefined; writeChecksums?: string | undefined; manifest: boolean; portableNames?: boolean }, t: Terminal): FileInputs | StreamInputs {
   if (a.paths.length === 0 && a.filesFrom === undefined) throw new UsageError(`${verb} needs at least one PATH (or --files-from FILE)`, `aenv ${verb} --help`);
   const stream = a.paths.includes('-');
   if (stream && a.paths.length > 1) throw new UsageError('- (standard input) must be the only PATH', 'stream one envelope with `decrypt - < FILE`; give files and folders in another run');
@@ -41,6 +41,7 @@ function inputsOf(verb: string, a: Common & { checksums?: string | undefined; wr
     const batch = a.filesFrom !== undefined ? 'files-from' : a.shard !== undefined ? 'shard' : a.checksums !== undefined ? 'checksums'
       : a.writeChecksums !== undefined ? 'write-checksums' : a.manifest ? 'manifest' : null;
     if (batch) throw new UsageError(`--${batch} works on files and folders, not on standard input (-)`, 'save the stream to a file first');
+    if (a.portableNames) throw new UsageError('--portable-names names outputs of files, but standard output (-) has no name', 'drop --portable-names, or give the envelope as a file and -o DIR');
   }
   if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 256)) throw new UsageError('--jobs takes a whole number from 1 to 256', 'e.g. --jobs 4 (default: the number of CPUs)');
   if (a.extension === '' || a.extension.includes('/')) throw new UsageError('--extension must be a non-empty name ending such as .aspera-env', 'e.g. --extension .enc');
@@ -80,13 +81,18 @@ function existing(a: { force: boolean | undefined; skipExisting: boolean | undef
   return a.force ? 'replace' : a.skipExisting ? 'skip' : 'fail';
 }
 
+/** decrypt and encrypt: where outputs go, what happens to existing ones and to the sources, how names are fitted to the drive. */
+function outputPolicy(a: ArgsOf<'decrypt'> | ArgsOf<'encrypt'>): OutputPolicy {
+  return { dir: a.output ?? null, existing: existing(a), removeSource: a.removeSource, portableNames: a.portableNames };
+}
+
 export function decryptJob(a: ArgsOf<'decrypt'>, t: Terminal): DecryptJob {
   const inputs = inputsOf('decrypt', a, t);
   const stream = inputs.kind === 'stream';
   const budget = kdfBudget(a.kdfBudget);
   return {
     command: 'decrypt', inputs,
-    output: { dir: a.output ?? null, existing: existing(a), removeSource: a.removeSource },
+    output: outputPolicy(a),
     password: { file: a.passwordFile, list: a.passwordList, ask: t.ask, prompt: stream ? 'never' : 'if-no-other', confirm: false },
     // a stream never runs IBM's tool
     opening: { kdfBudget: budget, asunprotect: a.asunprotect, toolTimeout: stream ? a.toolTimeout : toolTimeout(a.toolTimeout) },
@@ -135,7 +141,7 @@ export function encryptJob(a: ArgsOf<'encrypt'>, t: Terminal): EncryptJob {
   }
   return {
     command: 'encrypt', inputs,
-    output: { dir: a.output ?? null, existing: existing(a), removeSource: a.removeSource },
+    output: outputPolicy(a),
     password: { file: a.passwordFile, ask: t.ask, prompt: inputs.kind === 'stream' ? 'never' : 'if-no-other', confirm: true },
     sealing, manifest: a.manifest,
     jobs: a.jobs, backend: a.backend,

@@ -28,6 +28,7 @@ export interface ViewOptions {
 const COLORS: Partial<Record<Status, string>> = {
   ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
   'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m',
+  'bad-name': '\x1b[31m', 'name-conflict': '\x1b[31m', 'too-large': '\x1b[31m',
 };
 
 export function colorWanted(stream: { isTTY?: boolean }): boolean {
@@ -71,18 +72,22 @@ export class TerminalView implements RunView {
         if (r.batch.kind !== 'ok' && r.batch.detail) row['batch_detail'] = r.batch.detail;
       }
       if (r.checksum) row['checksum'] = r.checksum.kind;
+      if (r.renamed) Object.assign(row, { renamed_from: r.renamed.from, rename_reason: r.renamed.reason }); // --portable-names
       const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
       if (warnings.length) row['warning'] = warnings.join('; ');
       this.o.out.write(jsonLine(row) + '\n');
       this.bar?.draw();
       return;
     }
-    if (r.sharedFolder) {
+    const shared = r.sharedFolder && sharedFolderWarning(r.sharedFolder);
+    if (shared) {
       this.bar?.clear();
-      this.o.err.write(`aenv: warning: ${safeText(sharedFolderWarning(r.sharedFolder))}\n`);
+      this.o.err.write(`aenv: warning: ${safeText(shared)}
+`);
     }
     const batchLine = r.batch && r.batch.kind !== 'ok' && r.status !== 'missing' ? `${' '.repeat(14)} batch: ${r.batch.kind}${r.batch.detail ? `: ${r.batch.detail}` : ''}` : null;
-    if (this.o.quiet && !isFailure(r.status) && !r.warning && !batchLine) return;
+    const renamedLine = r.renamed ? `${' '.repeat(14)} renamed: ${JSON.stringify(r.renamed.fromRel)} -> ${JSON.stringify(r.renamed.toRel)} (${r.renamed.reason}; --portable-names)` : null;
+    if (this.o.quiet && !isFailure(r.status) && !r.warning && !batchLine && !renamedLine) return;
     this.bar?.clear();
     const fail = isFailure(r.status);
     const tag = this.paint(r.status, r.status.padEnd(14), fail ? this.o.color.err : this.o.color.out);
@@ -95,6 +100,7 @@ export class TerminalView implements RunView {
     } else {
       lines.push(`${showPath(r.path)}: ${r.detail}`);
     }
+    if (renamedLine) lines.push(renamedLine);
     if (r.warning) lines.push(`${' '.repeat(14)} warning: ${r.warning}`);
     if (batchLine) lines.push(batchLine);
     const hint = r.hint ?? HINTS[r.status];

@@ -74,7 +74,8 @@ export class EnvelopeOpener implements Writer {
   private expected: Uint8Array | null = null;
   private memory: (() => void) | undefined;
 
-  constructor(private readonly start: Start, private readonly run: RunContext) {}
+  /** `limit`: decrypt's check of the plaintext's size (the output's drive), asked after step 7; it throws to refuse the file. */
+  constructor(private readonly start: Start, private readonly run: RunContext, private readonly limit?: (bytes: number) => void) {}
 
   /** Steps 1-5, then for decrypt steps 6-8 and the payload's memory; the output's folder is not made before. */
   async ready(): Promise<void> {
@@ -164,6 +165,7 @@ export class EnvelopeOpener implements Writer {
     this.keys = keyed ? await unlock(env.header, this.run) : null;
     this.layout = layoutForSize(env.size, chunkSize(env.header));
     this.seen!.size = this.layout.plaintextLen;
+    this.limit?.(this.layout.plaintextLen); // decrypt: too large for the output's drive
     this.expected = parseTrailer(await readTrailer(env));
     this.seen!.digest = hex(this.expected);
   }

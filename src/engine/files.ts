@@ -36,6 +36,8 @@ export interface WriteOptions {
   foreign?: ForeignTool | undefined;
   /** decrypt --checksums: the verdict on the plaintext's SHA-256, asked before the commit; a mismatch is not committed. */
   judge?: Judge | undefined;
+  /** Throws when the output's drive cannot hold a plaintext of this many bytes (engine/checks/drives.ts), asked once the envelope says it, before anything is written. */
+  limit?: ((bytes: number) => void) | undefined;
 }
 
 /** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts). */
@@ -58,7 +60,7 @@ export async function decryptFile(input: InputPath, p: Planned, opt: WriteOption
     return await writeFile(input, p, opt, run, 'decrypted', async (src) => {
       start = await readStart(src, run);
       const tool = hasMagic(start.bytes) ? null : opt.foreign?.tool ?? null;
-      return tool ? new ToolWriter(tool, opt.foreign!, src, run) : new EnvelopeOpener(start, run);
+      return tool ? new ToolWriter(tool, opt.foreign!, src, run) : new EnvelopeOpener(start, run, opt.limit);
     });
   } finally {
     if (start) giveStart(start, run);

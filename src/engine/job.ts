@@ -59,6 +59,12 @@ export interface OutputPolicy {
   existing: 'fail' | 'skip' | 'replace';
   /** Delete each input once its output is durably in place. */
   removeSource: boolean;
+  /**
+   * An output name the output drive cannot hold (or two it holds as one) is written under a name
+   * it can, and its row says so; otherwise such a file fails (bad-name, name-conflict) before
+   * anything is written (engine/checks/drives.ts, docs/removable-drives.md).
+   */
+  portableNames: boolean;
 }
 
 /** Asks on the terminal without echo (the command line's prompt). */

@@ -7,6 +7,7 @@ import { KdfBudgetError } from '../crypto/keys.js';
 import { EnvelopeError } from '../format/status.js';
 import { ExistsError } from '../fsops/atomic.js';
 import { PlanError } from '../fsops/errors.js';
+import { TargetError } from '../fsops/target/errors.js';
 import { Interrupted } from './context.js';
 import { IO_HINTS, ROW_HINTS, type Status } from './statuses.js';
 
@@ -41,6 +42,8 @@ export interface FileResult {
   batch?: { kind: string; detail?: string };
   /** Against a checksum list (src/batch/checksum-check.ts): ok, mismatch, extra or missing. */
   checksum?: { kind: string; detail: string };
+  /** --portable-names renamed the output (engine/checks/drives.ts): the planned path, the renamed part below the output base before and after, and why. */
+  renamed?: { from: string; fromRel: string; toRel: string; reason: string };
 }
 
 const IO_TEXT: Record<string, string> = {
@@ -84,6 +87,7 @@ export function failure(path: string, output: string | undefined, e: unknown): F
   if (e instanceof KdfBudgetError) {
     return { ...base, status: 'unsupported', detail: e.message, hint: ROW_HINTS.kdfBudget };
   }
+  if (e instanceof TargetError) return { ...base, status: e.status, detail: e.message, hint: e.hint };
   if (e instanceof PlanError) return { ...base, status: 'io-error', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   const code = (e as NodeJS.ErrnoException)?.code;
   const hint = code ? IO_HINTS[code] : undefined;

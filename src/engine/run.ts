@@ -16,6 +16,7 @@ import { OutputDir } from '../fsops/dirs.js';
 import { planOutput } from '../fsops/plan.js';
 import type { Check, CheckModule, CheckSetup, FilesJob, Refusal } from './checks/check.js';
 import { checksumList } from './checks/checksums.js';
+import { outputDrives } from './checks/drives.js';
 import { treeManifest } from './checks/manifest.js';
 import { ownOutputs } from './checks/own-outputs.js';
 import { batchManifest } from './checks/seal-manifest.js';
@@ -38,11 +39,13 @@ import { foreignSetup, protectTool, toolFor, type Found } from './tools.js';
 import { decryptStream, encryptStream } from './stdio.js';
 
 /**
+/**
  * The run's checks, in the order they see each event (and their fields appear in the summary).
- * writeChecksums comes before treeManifest, which holds some rows back until the end: the list
- * takes every row as it comes, in input order.
+ * The output drive's first, so that the others see each output under the name it gets;
+ * writeChecksums before treeManifest, which holds some rows back until the end: the list takes
+ * every row as it comes, in input order.
  */
-const CHECKS: readonly CheckModule[] = [ownOutputs, writeChecksums, treeManifest, checksumList, batchManifest];
+const CHECKS: readonly CheckModule[] = [outputDrives, ownOutputs, writeChecksums, treeManifest, checksumList, batchManifest];
 
 /** Runs `job`, shown through `view`; resolves with the exit status. Usage errors are thrown (UsageError). */
 export async function runJob(job: Job, view: RunView): Promise<number> {

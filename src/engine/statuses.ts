@@ -5,9 +5,12 @@
 
 import type { EnvelopeStatus } from '../format/status.js';
 import { TOOL_ENV, TOOL_FLAG, type ToolName } from '../foreign/ibm-cli.js';
+import { sharedReach } from '../fsops/target/shared.js';
+import type { TargetStatus } from '../fsops/target/errors.js';
 import { showPath } from './show.js';
 
-export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing';
+/** The last three: the output drive's rules (engine/checks/drives.ts, docs/removable-drives.md). */
+export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing' | TargetStatus;
 
 /** Each status: the exit status a run with such a row gets (at least), and its hint. */
 const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
@@ -21,11 +24,15 @@ const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
   'io-error': { exit: 1, hint: 'check free space, permissions and the medium, then run again' },
   'tool-error': { exit: 1, hint: 'run IBM\'s tool by hand on a copy of the file to see its full output (what it wrote was removed)' },
   missing: { exit: 1, hint: 'fetch it again: it was deleted, renamed or lost in transfer' },
+  'bad-name': { exit: 1, hint: 'rename the envelope, or pass --portable-names to write it under a look-alike name the drive can hold (see docs/removable-drives.md)' },
+  'name-conflict': { exit: 1, hint: 'the output drive holds these names as one (case, accents): rename one, decrypt them into separate folders, or pass --portable-names' },
+  'too-large': { exit: 1, hint: 'the output drive\'s file system cannot hold a file this large (FAT32: 4 GiB - 1 byte): write it onto exFAT, NTFS or another disk' },
 };
 
 /** Every status, in the order summaries list them. */
 export const STATUSES: readonly Status[] = [
   'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing',
+  'bad-name', 'name-conflict', 'too-large',
 ];
 
 /** Every status but ok and skipped is a failure (exit status 1). */
@@ -38,6 +45,7 @@ export const HINTS: Readonly<Record<Status, string>> = {
   ok: TABLE.ok.hint, 'not-envelope': TABLE['not-envelope'].hint, unsupported: TABLE.unsupported.hint, corrupt: TABLE.corrupt.hint,
   'wrong-password': TABLE['wrong-password'].hint, exists: TABLE.exists.hint, skipped: TABLE.skipped.hint,
   'io-error': TABLE['io-error'].hint, 'tool-error': TABLE['tool-error'].hint, missing: TABLE.missing.hint,
+  'bad-name': TABLE['bad-name'].hint, 'name-conflict': TABLE['name-conflict'].hint, 'too-large': TABLE['too-large'].hint,
 };
 
 /** The exit status of a whole run. */
@@ -106,7 +114,19 @@ export const STREAM_HINTS: Readonly<Partial<Record<Status, string>>> = {
   corrupt: `${TABLE.corrupt.hint}; the output so far is a verified prefix only`,
 };
 
-/** The warning of a row whose output folder other users can write to (said once per folder and run). */
-export function sharedFolderWarning(folder: string): string {
+/**
+ * The warning of a row whose output folder other users can write to (said once per folder and
+ * run), by why they can (fsops/target/shared.ts): the folder's mode, or a drive that keeps no
+ * permissions; null when no other user can reach it (a FUSE mount without allow_other) or nothing
+ * true can be said (Windows, whose ACLs Node cannot read).
+ */
+export function sharedFolderWarning(folder: string, platform: string = process.platform): string | null {
+  const why = sharedReach(folder, platform);
+  if (why.kind === 'none') return null;
+  if (why.kind === 'permissionless') {
+    const t = why.target;
+    return `${showPath(folder)} is on ${t.label}, which keeps no owners or permissions here: the mount shows every file and folder as writable by everyone (mode 0777)`
+      + ` and lets every local user read and change what aenv writes there; aenv checks every commit, but to keep other users out mount it with uid=, gid= and umask=077${t.kind === 'ntfs' && t.label.includes('ntfs-3g') ? ' (or a user mapping)' : ''}, or without allow_other`;
+  }
   return `other users can write to ${showPath(folder)} (without the sticky bit, or as its owner): they can rename or replace files there while aenv works; aenv checks every commit, but see docs/shared-folders.md`;
 }

@@ -101,8 +101,12 @@ function fileStep(job: FilesJob, s: StepSetup): (it: FileItem, run: RunContext) 
         const p = plan(f, 'decrypt');
         if ('refused' in p) return p.refused;
         let judge;
-        for (const c of s.checks) judge ??= c.plaintext?.(f);
-        return decryptFile(f, p.planned, judge ? { ...opt, judge: judge } : opt, run);
+        let limit;
+        for (const c of s.checks) {
+          judge ??= c.plaintext?.(f);
+          limit ??= c.limit?.(f);
+        }
+        return decryptFile(f, p.planned, judge || limit ? { ...opt, judge, limit } : opt, run);
       };
     }
     case 'verify':

@@ -26,7 +26,9 @@ import { after } from './iovec.js';
 import { removeStalePrivate } from './private-folder.js';
 import { lstatOrNull } from './stat.js';
 
-const TEMP_RE = /^\.aenv-(\d+)-([0-9a-f]{8})[0-9a-f]{8}\.partial$/;
+// A temporary file, or a probe of the output folder's file system (fsops/target/probe.ts), whose
+// second kind is named with a composed "é" (which a file system may store decomposed).
+const TEMP_RE = /^\.aenv-(\d+)-([0-9a-f]{8})[0-9a-f]{8}(?:\.partial|\.probe(?:\u00e9|e\u0301))$/;
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
 export function isTempName(name: string): boolean {

@@ -9,6 +9,8 @@
 //              keeps it, or refuses it (PlanError: the file fails with the reason and a hint)
 //   plaintext  decrypt: the judge of the file's plaintext, asked with its SHA-256 before the
 //              commit (a mismatch is not committed)
+//   limit      decrypt: the check of the plaintext's size, asked once the envelope says it,
+//              before the output's folder is made (throws to refuse it: the file fails)
 //   seen       a file (or a problem of the walk or the list) is done, in its lane: the check may
 //              work on it (hash it) and amend its row
 //   row        the row as it is reported, in input order: annotated, or held back (null) until
@@ -69,6 +71,7 @@ export interface Check {
   begin?(root: string): Promise<void>;
   plan?(file: FoundFile, planned: Planned): Planned;
   plaintext?(file: FoundFile): Judge | undefined;
+  limit?(file: FoundFile): ((bytes: number) => void) | undefined;
   seen?(item: InputItem, row: FileResult, sha256: () => Promise<FileHash>): Promise<FileResult>;
   row?(row: FileResult, item: InputItem): FileResult | null;
   finish?(): Promise<void>;
