@@ -396,7 +396,7 @@ export class ReportMerger {
   }
 }
 
-const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing'];
+const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing', 'batch-mismatch'];
 function statusOrder(s: string): number {
   const i = ORDER.indexOf(s);
   return i < 0 ? ORDER.length : i;

@@ -28,7 +28,7 @@ export interface ViewOptions {
 /** The colour of each status's tag on a terminal. */
 const COLORS: Partial<Record<Status, string>> = {
   ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
-  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m',
+  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m', 'batch-mismatch': '\x1b[31m',
 };
 
 export function colorWanted(stream: { isTTY?: boolean }): boolean {

@@ -36,7 +36,28 @@ export interface WriteOptions {
   foreign?: ForeignTool | undefined;
   /** decrypt --checksums: the verdict on the plaintext's SHA-256, asked before the commit; a mismatch is not committed. */
   judge?: Judge | undefined;
+  /** decrypt of a tree with a batch manifest: the output named by the envelope, not by the file's name (engine/checks/manifest.ts). */
+  placer?: Placer | undefined;
 }
+
+/** What was read of an envelope (file nonce, plaintext size, content digest once written). */
+export type Seen = NonNullable<FileResult['envelope']>;
+
+/** Where an envelope's plaintext goes, once its header is read: its output (and judge), or a row without any output. */
+export type Placed =
+  | { planned: Planned; judge?: Judge | undefined; warning?: string }
+  | { row: Pick<FileResult, 'status' | 'detail'> & { output?: string } };
+
+/** A batch manifest's say on one file of decrypt (engine/checks/manifest.ts). */
+export interface Placer {
+  /** Once the header is read (null: not an AENV/1 envelope), before the output's folder is made. */
+  place(seen: Seen | null): Placed;
+  /** Once written (its content digest computed), before the commit: why it is not the sealed envelope, or null. */
+  confirm(seen: Seen): string | null;
+}
+
+/** The plaintext is not committed: the envelope is not the one the batch manifest seals under that name. */
+class BatchRefusal extends Error {}
 
 /** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts). */
 export type Judge = (sha256: Uint8Array) => { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
@@ -84,8 +105,11 @@ export async function protectFile(input: InputPath, p: Planned, opt: WriteOption
 async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: RunContext, verb: 'decrypted' | 'encrypted',
   choose: (src: InputFile) => Promise<Writer>): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
-  const early = precheck(name, p, opt, run);
+  // With a batch manifest, an output that exists may not be this envelope's: decided once the header is read.
+  const early = opt.placer ? null : precheck(name, p, opt, run);
   if (early) return early;
+  let judge = opt.judge;
+  let placedWarning: string | undefined;
   let src: InputFile | undefined;
   let writer: Writer | undefined;
   let out: Output | undefined;
@@ -96,16 +120,30 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
     src = open(input);
     writer = await choose(src);
     await writer.ready();
-    // The writer now knows what it opens (an envelope's header and file nonce): a check that
-    // names outputs by envelope rather than by file name would re-plan the output here, before
-    // its folder is made and before any byte is written.
+    // The writer now knows what it opens (an envelope's header and file nonce): a batch manifest
+    // names the output by the envelope rather than by the file's name, here, before its folder
+    // is made and before any byte is written.
+    if (opt.placer) {
+      const seen = writer.envelope?.() ?? null;
+      const placed = opt.placer.place(seen);
+      if ('row' in placed) return { path: name, bytes: 0, ...placed.row, ...(seen ? { envelope: seen } : {}) };
+      p = placed.planned;
+      judge = placed.judge;
+      placedWarning = placed.warning;
+      const there = precheck(name, p, opt, run);
+      if (there) return { ...there, ...(placedWarning ? { warning: placedWarning } : {}), ...(seen ? { envelope: seen } : {}) };
+    }
     const dir = outputDir(p, run);
     shared = sharedFolder(dir, run);
-    written = await writer.write(dir, path.basename(p.output), opt.judge !== undefined);
+    written = await writer.write(dir, path.basename(p.output), judge !== undefined);
     out = written.out;
-    if (opt.judge && written.sha256) {
-      verdict = opt.judge(written.sha256);
+    if (judge && written.sha256) {
+      verdict = judge(written.sha256);
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
+    }
+    if (opt.placer && written.fields.envelope) {
+      const why = opt.placer.confirm(written.fields.envelope);
+      if (why) throw new BatchRefusal(why);
     }
     checkInterrupted(run);
     await out.commit(opt.force, opt.removeSource);
@@ -115,9 +153,13 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
       path: name, output: p.output, status: 'ok', bytes: written.bytes,
       detail: `${written.detail}${opt.removeSource ? `, ${verb === 'decrypted' ? 'envelope' : 'source'} removed` : ''}`,
       ...written.fields, ...(shared ? { sharedFolder: shared } : {}), ...(verdict ? { checksum: verdict } : {}),
+      ...(placedWarning ? { warning: [written.fields.warning, placedWarning].filter(Boolean).join('; ') } : {}),
     };
   } catch (e) {
     if (e instanceof ToolFailure) return { ...e.row(name, p.output), ...(shared ? { sharedFolder: shared } : {}) };
+    if (e instanceof BatchRefusal) {
+      return { path: name, status: 'batch-mismatch', bytes: 0, detail: e.message, ...(written ? { envelope: written.fields.envelope } : {}), ...(verdict ? { checksum: verdict } : {}) };
+    }
     let r = writeFailure(name, p, opt, e, written?.bytes ?? 0, verb, shared); // rethrows an interruption
     if (writer) r = writer.failed(r);
     if (verdict) r = { ...r, checksum: verdict };

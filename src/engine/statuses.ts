@@ -7,7 +7,7 @@ import type { EnvelopeStatus } from '../format/status.js';
 import { TOOL_ENV, TOOL_FLAG, type ToolName } from '../foreign/ibm-cli.js';
 import { showPath } from './show.js';
 
-export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing';
+export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing' | 'batch-mismatch';
 
 /** Each status: the exit status a run with such a row gets (at least), and its hint. */
 const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
@@ -21,11 +21,12 @@ const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
   'io-error': { exit: 1, hint: 'check free space, permissions and the medium, then run again' },
   'tool-error': { exit: 1, hint: 'run IBM\'s tool by hand on a copy of the file to see its full output (what it wrote was removed)' },
   missing: { exit: 1, hint: 'fetch it again: it was deleted, renamed or lost in transfer' },
+  'batch-mismatch': { exit: 1, hint: 'the batch manifest does not seal this envelope here: fetch the batch again, or, if you trust this file, decrypt it by itself (aenv decrypt FILE -o DIR)' },
 };
 
 /** Every status, in the order summaries list them. */
 export const STATUSES: readonly Status[] = [
-  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing',
+  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing', 'batch-mismatch',
 ];
 
 /** Every status but ok and skipped is a failure (exit status 1). */
@@ -38,6 +39,7 @@ export const HINTS: Readonly<Record<Status, string>> = {
   ok: TABLE.ok.hint, 'not-envelope': TABLE['not-envelope'].hint, unsupported: TABLE.unsupported.hint, corrupt: TABLE.corrupt.hint,
   'wrong-password': TABLE['wrong-password'].hint, exists: TABLE.exists.hint, skipped: TABLE.skipped.hint,
   'io-error': TABLE['io-error'].hint, 'tool-error': TABLE['tool-error'].hint, missing: TABLE.missing.hint,
+  'batch-mismatch': TABLE['batch-mismatch'].hint,
 };
 
 /** The exit status of a whole run. */

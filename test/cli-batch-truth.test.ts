@@ -1,0 +1,199 @@
+// Issue 20, "the output tree is the truth": `decrypt` of a tree sealed with `encrypt --manifest`
+// writes each plaintext under the name the manifest lists for its envelope (docs/CLI.md
+// "Batches"). Each tampering is done for real on a copy of a real sealed tree (mv, cp of another
+// run's envelope, cp of a copy); then every listed name of the output tree must hold exactly
+// its sealed plaintext (compared byte for byte) or be absent, the rows, the summary's counts and
+// the exit status must agree, and verify must call every misplaced envelope batch-mismatch.
+
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aenv, passwordFile, tempDir } from './helpers/cli.js';
+import { listTree, rowsOf } from './helpers/faults.js';
+import { rowsBy } from './helpers/foreign.js';
+
+const tmp = tempDir('aenv-batch-truth-');
+afterAll(() => tmp.cleanup());
+
+const PLAIN: Record<string, Buffer> = {
+  'adduser/README.gz': Buffer.alloc(5389, 1),
+  'adduser/TODO': Buffer.from('todo: everything\n'),
+  'adduser/copyright': Buffer.from('(c) someone\n'),
+  'bash/README': Buffer.alloc(70_000, 3), // two chunks
+  'bash/NEWS': Buffer.from('news\n'),
+  'odd/with space': Buffer.from('space\n'),
+};
+
+let pw: string;
+let sealed: string;
+let older: string;
+let n = 0;
+
+beforeAll(() => {
+  pw = passwordFile(tmp.dir);
+  const src = path.join(tmp.dir, 'src');
+  for (const [rel, body] of Object.entries(PLAIN)) {
+    mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    writeFileSync(path.join(src, rel), body);
+  }
+  sealed = path.join(tmp.dir, 'sealed');
+  older = path.join(tmp.dir, 'older');
+  for (const [out, extra] of [[sealed, ['--manifest']], [older, []]] as const) {
+    const r = aenv(['encrypt', src, '-o', out, ...extra, '--kdf', 'pbkdf2', '--password-file', pw]);
+    if (r.code !== 0) throw new Error(`encrypt failed: ${r.stdout}${r.stderr}`);
+  }
+}, 120_000);
+
+function copy(): string {
+  const d = path.join(tmp.dir, `copy-${n++}`);
+  cpSync(sealed, d, { recursive: true });
+  return d;
+}
+
+const env = (rel: string): string => `${rel}.aspera-env`;
+
+/** Every listed name in `out` holds exactly its sealed plaintext, or is absent; nothing else is there. */
+function onlySealedContent(out: string, absent: string[] = []): void {
+  for (const [rel, body] of Object.entries(PLAIN)) {
+    const p = path.join(out, rel);
+    if (absent.includes(rel)) expect(existsSync(p), `${rel} must not be written`).toBe(false);
+    else expect(readFileSync(p).equals(body), `${rel} holds its sealed content`).toBe(true);
+  }
+  expect(listTree(out).filter((f) => !(f in PLAIN))).toEqual([]);
+}
+
+/** The summary's counts are the rows', and the exit status agrees with them and the batch. */
+function agree(stdout: string, code: number | null): Record<string, unknown> {
+  const { rows, summary } = rowsOf(stdout);
+  const count = (s: string): number => rows.filter((r) => r['status'] === s).length;
+  const failed = rows.filter((r) => r['status'] !== 'ok' && r['status'] !== 'skipped').length;
+  expect(summary).toMatchObject({ ok: count('ok'), skipped: count('skipped'), failed, exit_status: code });
+  const byStatus: Record<string, number> = {};
+  for (const r of rows) byStatus[r['status'] as string] = (byStatus[r['status'] as string] ?? 0) + 1;
+  expect(summary['by_status']).toEqual(byStatus);
+  return summary;
+}
+
+function decrypt(d: string, ...extra: string[]) {
+  const out = path.join(tmp.dir, `out-${n++}`);
+  const r = aenv(['decrypt', d, '-o', out, '--json', '--password-file', pw, ...extra]);
+  return { ...r, out, rows: rowsBy(r.stdout, d), summary: agree(r.stdout, r.code) };
+}
+
+describe('decrypt of a tampered tree with a manifest: every listed name holds exactly its sealed content', () => {
+  for (const jobs of ['1', '4']) {
+    it(`swapped (mv a <-> b): each plaintext under its sealed name, rows ok with a warning naming both (--jobs ${jobs})`, () => {
+      const d = copy();
+      renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
+      renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
+      renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+      const r = decrypt(d, '--jobs', jobs);
+      expect(r.code).toBe(1);
+      onlySealedContent(r.out);
+      expect(r.rows[env('adduser/README.gz')]).toMatchObject({
+        status: 'ok', output: path.join(r.out, 'adduser/TODO'), batch: 'swapped',
+        warning: 'found as "adduser/README.gz.aspera-env" but sealed as "adduser/TODO.aspera-env": its plaintext was written under its sealed name',
+      });
+      expect(r.rows[env('adduser/TODO')]).toMatchObject({ status: 'ok', output: path.join(r.out, 'adduser/README.gz'), batch: 'swapped' });
+      expect(r.summary).toMatchObject({ failed: 0, batch: { matches: false, swapped: 2 } });
+    });
+  }
+
+  it('renamed (mv into another folder): written under its sealed name; without -o beside its sealed name', () => {
+    const d = copy();
+    renameSync(path.join(d, env('bash/NEWS')), path.join(d, 'adduser', 'NEWS-moved.aspera-env'));
+    const r = decrypt(d);
+    expect(r.code).toBe(1);
+    onlySealedContent(r.out);
+    expect(r.rows['adduser/NEWS-moved.aspera-env']).toMatchObject({ status: 'ok', output: path.join(r.out, 'bash/NEWS'), batch: 'renamed' });
+    // beside the envelopes: the plaintext lands at the sealed name's place in the tree
+    const b = aenv(['decrypt', d, '--json', '--password-file', pw]);
+    expect(b.code).toBe(1);
+    agree(b.stdout, b.code);
+    expect(readFileSync(path.join(d, 'bash/NEWS')).equals(PLAIN['bash/NEWS']!)).toBe(true);
+    expect(existsSync(path.join(d, 'adduser/NEWS-moved'))).toBe(false);
+  });
+
+  it('replaced (an older run\'s envelope under a listed name): batch-mismatch, nothing of it committed', () => {
+    const d = copy();
+    cpSync(path.join(older, env('adduser/copyright')), path.join(d, env('adduser/copyright')));
+    const r = decrypt(d);
+    expect(r.code).toBe(1);
+    onlySealedContent(r.out, ['adduser/copyright']);
+    expect(r.rows[env('adduser/copyright')]).toMatchObject({ status: 'batch-mismatch', batch: 'replaced', bytes: 0 });
+    expect(r.rows[env('adduser/copyright')]!['output']).toBeUndefined();
+    expect(r.summary).toMatchObject({ failed: 1, by_status: { 'batch-mismatch': 1 } });
+    // people see it as a failure with a hint, and the summary says how the tree differs
+    const h = aenv(['decrypt', d, '-o', path.join(tmp.dir, `h-${n++}`), '--password-file', pw]);
+    expect(h.stderr).toMatch(/^batch-mismatch +.*adduser\/copyright\.aspera-env: another envelope .*nothing of it was committed\n.*batch: replaced.*\n +hint: /m);
+    expect(h.stderr).toMatch(/batch: does not match the manifest \(1 replaced\)\n +1 failed/);
+  });
+
+  it('extra (an envelope the batch never sealed): batch-mismatch, not committed', () => {
+    const d = copy();
+    cpSync(path.join(older, env('bash/NEWS')), path.join(d, 'bash', 'NEWS-extra.aspera-env'));
+    const r = decrypt(d);
+    expect(r.code).toBe(1);
+    onlySealedContent(r.out);
+    expect(r.rows['bash/NEWS-extra.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'extra' });
+    expect(existsSync(path.join(r.out, 'bash/NEWS-extra'))).toBe(false);
+  });
+
+  it('duplicate (a copy beside the one in place): the copy skipped, counted, its plaintext written once', () => {
+    const d = copy();
+    cpSync(path.join(d, env('bash/README')), path.join(d, 'bash', 'README copy.aspera-env'));
+    const r = decrypt(d);
+    expect(r.code).toBe(1);
+    onlySealedContent(r.out);
+    expect(r.rows['bash/README copy.aspera-env']).toMatchObject({ status: 'skipped', batch: 'duplicate', detail: expect.stringMatching(/^a copy of the envelope sealed as "bash\/README\.aspera-env", which is in its place/) });
+    expect(r.summary).toMatchObject({ skipped: 1, failed: 0, batch: { duplicate: 1 } });
+  });
+
+  it('two copies of a moved envelope, none in its place: one decrypted (renamed), the other skipped (duplicate), whatever the lanes did', () => {
+    const d = copy();
+    renameSync(path.join(d, env('adduser/TODO')), path.join(d, 'odd', 'TODO-1.aspera-env'));
+    cpSync(path.join(d, 'odd', 'TODO-1.aspera-env'), path.join(d, 'odd', 'TODO-2.aspera-env'));
+    const r = decrypt(d, '--jobs', '4');
+    expect(r.code).toBe(1);
+    onlySealedContent(r.out);
+    const pair = [r.rows['odd/TODO-1.aspera-env']!, r.rows['odd/TODO-2.aspera-env']!];
+    const done = pair.find((x) => x['status'] === 'ok')!;
+    const skipped = pair.find((x) => x['status'] === 'skipped')!;
+    expect(done).toMatchObject({ batch: 'renamed', output: path.join(r.out, 'adduser/TODO') });
+    expect(skipped).toMatchObject({ batch: 'duplicate' });
+  });
+
+  it('--skip-existing over a swapped tree: an output is skipped by its sealed name', () => {
+    const d = copy();
+    renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
+    renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
+    renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+    const first = decrypt(d);
+    const again = aenv(['decrypt', d, '-o', first.out, '--json', '--skip-existing', '--password-file', pw]);
+    agree(again.stdout, again.code);
+    expect(rowsBy(again.stdout, d)[env('adduser/TODO')]).toMatchObject({ status: 'skipped', output: path.join(first.out, 'adduser/README.gz') });
+    onlySealedContent(first.out);
+  });
+});
+
+describe('verify of a tampered tree: every envelope not in its sealed place is batch-mismatch', () => {
+  it('swapped, renamed, replaced, extra and duplicate at once: five kinds, each a failed row; the summary agrees', () => {
+    const d = copy();
+    renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
+    renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
+    renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+    renameSync(path.join(d, env('bash/NEWS')), path.join(d, 'bash', 'NEWS2.aspera-env'));
+    cpSync(path.join(older, env('adduser/copyright')), path.join(d, env('adduser/copyright')));
+    cpSync(path.join(older, env('odd/with space')), path.join(d, 'odd', 'extra.aspera-env'));
+    cpSync(path.join(d, env('bash/README')), path.join(d, 'bash', 'README copy.aspera-env'));
+    const r = aenv(['verify', d, '--json', '--password-file', pw]);
+    expect(r.code).toBe(1);
+    const s = agree(r.stdout, r.code);
+    const rows = rowsBy(r.stdout, d);
+    for (const [p, kind] of [[env('adduser/TODO'), 'swapped'], [env('adduser/README.gz'), 'swapped'], ['bash/NEWS2.aspera-env', 'renamed'],
+      [env('adduser/copyright'), 'replaced'], ['odd/extra.aspera-env', 'extra'], ['bash/README copy.aspera-env', 'duplicate']]) {
+      expect(rows[p!], p).toMatchObject({ status: 'batch-mismatch', batch: kind });
+    }
+    expect(s).toMatchObject({ failed: 6, by_status: { ok: 3, 'batch-mismatch': 6 }, batch: { swapped: 2, renamed: 1, replaced: 1, extra: 1, duplicate: 1 } });
+  });
+});
