@@ -5,6 +5,7 @@
 // its sealed plaintext (compared byte for byte) or be absent, the rows, the summary's counts and
 // the exit status must agree, and verify must call every misplaced envelope batch-mismatch.
 
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,5 +196,53 @@ describe('verify of a tampered tree: every envelope not in its sealed place is b
       expect(rows[p!], p).toMatchObject({ status: 'batch-mismatch', batch: kind });
     }
     expect(s).toMatchObject({ failed: 6, by_status: { ok: 3, 'batch-mismatch': 6 }, batch: { swapped: 2, renamed: 1, replaced: 1, extra: 1, duplicate: 1 } });
+  });
+});
+
+describe('--skip-existing skips only a whole output (issue 20)', () => {
+  it('a 0-byte, a short and a same-size-but-different output are redone atomically, the row says why; whole ones are skipped', () => {
+    const out = path.join(tmp.dir, `skip-${n++}`);
+    const sums = path.join(tmp.dir, `skip-sums-${n++}`);
+    writeFileSync(sums, Object.entries(PLAIN).map(([rel, body]) => `${createHash('sha256').update(body).digest('hex')}  ${rel}\n`).join(''));
+    expect(aenv(['decrypt', sealed, '-o', out, '--password-file', pw]).code).toBe(0);
+    writeFileSync(path.join(out, 'adduser/README.gz'), ''); // an interrupted earlier run's output
+    writeFileSync(path.join(out, 'bash/README'), Buffer.alloc(1000, 3)); // cut short
+    const r = aenv(['decrypt', sealed, '-o', out, '--skip-existing', '--json', '--password-file', pw]);
+    expect(r.code).toBe(0);
+    agree(r.stdout, r.code);
+    const rows = rowsBy(r.stdout, sealed);
+    expect(rows[env('adduser/README.gz')]).toMatchObject({ status: 'ok', bytes: 5389, warning: 'redone: the output there had 0 of the 5389 bytes the envelope declares (an interrupted or damaged earlier output)' });
+    expect(rows[env('bash/README')]).toMatchObject({ status: 'ok', warning: expect.stringMatching(/had 1000 of the 70000 bytes/) });
+    expect(rows[env('adduser/TODO')]).toMatchObject({ status: 'skipped', detail: 'output already exists (17 bytes, as the envelope declares)' });
+    onlySealedContent(out);
+    // same size, other bytes: only a checksum list can tell; with one, it is redone
+    writeFileSync(path.join(out, 'adduser/TODO'), Buffer.from('todo: nothing!!!\n'));
+    const blind = aenv(['decrypt', sealed, '-o', out, '--skip-existing', '--json', '--password-file', pw]);
+    expect(rowsBy(blind.stdout, sealed)[env('adduser/TODO')]).toMatchObject({ status: 'skipped' });
+    const c = aenv(['decrypt', sealed, '-o', out, '--skip-existing', '--checksums', sums, '--json', '--password-file', pw]);
+    expect(c.code).toBe(0);
+    const s = agree(c.stdout, c.code);
+    expect(rowsBy(c.stdout, sealed)[env('adduser/TODO')]).toMatchObject({ status: 'ok', warning: 'redone: the output there had the declared size but not the SHA-256 of the checksum list', checksum: 'ok' });
+    expect(rowsBy(c.stdout, sealed)[env('bash/NEWS')]).toMatchObject({ status: 'skipped', checksum: 'ok', detail: expect.stringMatching(/and its SHA-256 as the checksum list gives/) });
+    expect(s).toMatchObject({ skipped: 5, ok: 1, checksums: { ok: 6, mismatch: 0 } });
+    onlySealedContent(out);
+    expect(listTree(out).filter((f) => f.includes('.partial'))).toEqual([]);
+  });
+});
+
+describe('a summary never claims what its rows contradict', () => {
+  it('keyed verify with damaged files: the closing note speaks of the ok files only', () => {
+    const d = copy();
+    for (const rel of ['adduser/TODO', 'bash/NEWS', 'odd/with space']) {
+      const f = path.join(d, env(rel));
+      const b = readFileSync(f);
+      b[b.length - 60] ^= 1; // a byte of the last chunk's tag
+      writeFileSync(f, b);
+    }
+    const r = aenv(['verify', d, '--password-file', pw]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\n {2}3 failed; keyed check: every chunk authenticated and every content digest matched in the 4 ok files only\n$/);
+    const all = aenv(['verify', sealed, '--password-file', pw]);
+    expect(all.stderr).toMatch(/all ok; keyed check: every chunk authenticated and every content digest matched\n$/);
   });
 });

@@ -71,6 +71,13 @@ export class ChecksumCheck {
     return { outcome: 'mismatch', entry, detail: `SHA-256 ${actual} differs from ${entry.digest} in the checksum list (line ${entry.line})` };
   }
 
+  /** What check() would say of `path`, without counting it as seen. */
+  peek(path: string, digest: string | Uint8Array): ChecksumOutcome {
+    const entry = this.list.entries.get(path);
+    if (entry === undefined) return 'extra';
+    return entry.conflicts.length === 0 && entry.digest === toHex(digest) ? 'ok' : 'mismatch';
+  }
+
   /** Listed paths in scope that no `check` named, in the order of the list. */
   missing(): ChecksumEntry[] {
     const out: ChecksumEntry[] = [];

@@ -21,7 +21,8 @@ import { InputFile, type FileId } from '../fsops/input.js';
 import type { Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
 import { EnvelopeOpener, EnvelopeSealer, type Sealing } from './aenv.js';
-import { checkInterrupted, type RunContext } from './context.js';
+import { checkInterrupted, Interrupted, type RunContext } from './context.js';
+import { hashFile } from './file-hash.js';
 import { ToolFailure, ToolWriter, verifyByTool, type ForeignTool } from './ibm.js';
 import { giveStart, readStart, type Start } from './start.js';
 import { describeIoError, failure, type FileResult } from './results.js';
@@ -59,8 +60,11 @@ export interface Placer {
 /** The plaintext is not committed: the envelope is not the one the batch manifest seals under that name. */
 class BatchRefusal extends Error {}
 
-/** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts). */
-export type Judge = (sha256: Uint8Array) => { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
+/** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts); `peek` says it without counting it. */
+export interface Judge {
+  (sha256: Uint8Array): { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
+  peek?(sha256: Uint8Array): 'ok' | 'mismatch' | 'extra';
+}
 
 /** An input: a path the walk found (with the identity it saw), or a bare path. */
 export type InputPath = string | { path: string; dev: number; ino: number; followLink: boolean };
@@ -105,11 +109,15 @@ export async function protectFile(input: InputPath, p: Planned, opt: WriteOption
 async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: RunContext, verb: 'decrypted' | 'encrypted',
   choose: (src: InputFile) => Promise<Writer>): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
-  // With a batch manifest, an output that exists may not be this envelope's: decided once the header is read.
-  const early = opt.placer ? null : precheck(name, p, opt, run);
-  if (early) return early;
+  // With a batch manifest, an output that exists may not be this envelope's, and --skip-existing
+  // skips only a whole output: both are decided once the header is read.
+  const late = opt.placer !== undefined || (opt.skipExisting && verb === 'decrypted');
+  let early = precheck(name, p, opt, run);
+  if (early && !late) return early;
   let judge = opt.judge;
   let placedWarning: string | undefined;
+  let replace = opt.force;
+  let redone = '';
   let src: InputFile | undefined;
   let writer: Writer | undefined;
   let out: Output | undefined;
@@ -130,8 +138,15 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
       p = placed.planned;
       judge = placed.judge;
       placedWarning = placed.warning;
-      const there = precheck(name, p, opt, run);
-      if (there) return { ...there, ...(placedWarning ? { warning: placedWarning } : {}), ...(seen ? { envelope: seen } : {}) };
+      early = precheck(name, p, opt, run);
+    }
+    if (early) {
+      const seen = writer.envelope?.() ?? null;
+      const whole = early.status === 'skipped' ? await wholeOutput(p.output, seen, judge, run) : { whole: true, why: '' };
+      const more = { ...(placedWarning ? { warning: placedWarning } : {}), ...(seen ? { envelope: seen } : {}) };
+      if (whole.whole) return { ...early, detail: `${early.detail}${whole.why}`, ...more, ...(whole.verdict ? { checksum: whole.verdict } : {}) };
+      replace = true; // not a whole output: redone, replaced atomically
+      redone = whole.why;
     }
     const dir = outputDir(p, run);
     shared = sharedFolder(dir, run);
@@ -146,14 +161,14 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
       if (why) throw new BatchRefusal(why);
     }
     checkInterrupted(run);
-    await out.commit(opt.force, opt.removeSource);
+    await out.commit(replace, opt.removeSource);
     out = undefined;
     if (opt.removeSource) await removeSource(src);
     return {
       path: name, output: p.output, status: 'ok', bytes: written.bytes,
       detail: `${written.detail}${opt.removeSource ? `, ${verb === 'decrypted' ? 'envelope' : 'source'} removed` : ''}`,
       ...written.fields, ...(shared ? { sharedFolder: shared } : {}), ...(verdict ? { checksum: verdict } : {}),
-      ...(placedWarning ? { warning: [written.fields.warning, placedWarning].filter(Boolean).join('; ') } : {}),
+      ...(placedWarning || redone ? { warning: [written.fields.warning, placedWarning, redone].filter(Boolean).join('; ') } : {}),
     };
   } catch (e) {
     if (e instanceof ToolFailure) return { ...e.row(name, p.output), ...(shared ? { sharedFolder: shared } : {}) };
@@ -253,6 +268,30 @@ function precheck(src: string, p: Planned, opt: WriteOptions, run: RunContext): 
   // here; a later run that skips this output still cleans the folder.
   cleanOnce(path.dirname(p.output), run);
   return { path: src, output: p.output, status: opt.skipExisting ? 'skipped' : 'exists', bytes: 0, detail: 'output already exists' };
+}
+
+/**
+ * decrypt --skip-existing: whether the output already there is this envelope's whole plaintext:
+ * a regular file of the size the envelope declares and, when a checksum list gives its SHA-256,
+ * with that digest. `why` is said on the row either way. IBM's envelopes declare no size: their
+ * outputs are taken as they are, and the row says so.
+ */
+async function wholeOutput(output: string, seen: Seen | null, judge: Judge | undefined, run: RunContext): Promise<{ whole: boolean; why: string; verdict?: FileResult['checksum'] }> {
+  if (seen === null || seen.size === null) return { whole: true, why: ' (its size not checked: the envelope does not declare it)' };
+  const st = lstatOrNull(output);
+  if (!st?.isFile()) return { whole: false, why: `redone: the output there was ${st ? 'not a regular file' : 'gone'}` };
+  if (st.size !== seen.size) return { whole: false, why: `redone: the output there had ${st.size} of the ${seen.size} bytes the envelope declares (an interrupted or damaged earlier output)` };
+  if (!judge?.peek) return { whole: true, why: ` (${seen.size} bytes, as the envelope declares)` };
+  let digest: Uint8Array;
+  try {
+    digest = (await hashFile(output, run)).digest;
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    return { whole: false, why: `redone: the output there could not be read (${describeIoError(e)})` };
+  }
+  if (judge.peek(digest) === 'mismatch') return { whole: false, why: 'redone: the output there had the declared size but not the SHA-256 of the checksum list' };
+  const verdict = judge(digest); // counted: the list's verdict on this output is final
+  return { whole: true, why: ` (${seen.size} bytes, as the envelope declares${verdict.kind === 'ok' ? ', and its SHA-256 as the checksum list gives' : ''})`, verdict };
 }
 
 /** The output is in place, but --remove-source could not remove the source. */

@@ -158,9 +158,17 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   };
   const note = job.command !== 'verify' ? ''
     : pws === null ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
-      : 'keyed check: every chunk authenticated and every content digest matched';
+      : keyedNote(tally);
   view.summary(tally.summary(verb, fields, { lines: parts.flatMap((p) => p.lines ?? []), note, mismatch }));
   return code;
+}
+
+/** What a keyed verify proved: only of the files that are ok (a summary never claims what the rows contradict). */
+function keyedNote(tally: Tally): string {
+  const ok = tally.count('ok');
+  if (tally.rows === ok) return 'keyed check: every chunk authenticated and every content digest matched';
+  if (ok === 0) return 'keyed check: no file was fully authenticated';
+  return `keyed check: every chunk authenticated and every content digest matched in the ${ok} ok file${ok === 1 ? '' : 's'} only`;
 }
 
 /** decrypt: a PATH file must end in the extension, else its output name is unknown. */

@@ -90,6 +90,11 @@ abstract class ChecksumRun implements Check {
     return { kind, detail: kind === 'extra' ? 'not in the checksum list' : v.detail };
   }
 
+  /** What the verdict on `key` would be, not counted (--skip-existing: an output already there). */
+  protected peek(key: string, digest: Uint8Array): ChecksumOutcome {
+    return this.check.peek(key, digest);
+  }
+
   /** The file `key` is there, even if its row failed before it could be hashed: not missing. */
   protected seenKey(key: string): void {
     if (this.list.entries.has(key)) this.present.add(key);
@@ -137,7 +142,7 @@ class PlaintextChecksums extends ChecksumRun {
 
   plaintext(f: FoundFile): Judge | undefined {
     const key = this.keyOf(f);
-    return key === null ? undefined : (sha) => this.verdict(key, sha);
+    return key === null ? undefined : Object.assign((sha: Uint8Array) => this.verdict(key, sha), { peek: (sha: Uint8Array) => this.peek(key, sha) });
   }
 
   async seen(item: InputItem, r: FileResult): Promise<FileResult> {
