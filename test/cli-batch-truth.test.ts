@@ -5,8 +5,9 @@
 // its sealed plaintext (compared byte for byte) or be absent, the rows, the summary's counts and
 // the exit status must agree, and verify must call every misplaced envelope batch-mismatch.
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aenv, passwordFile, tempDir } from './helpers/cli.js';
@@ -244,5 +245,40 @@ describe('a summary never claims what its rows contradict', () => {
     expect(r.stderr).toMatch(/\n {2}3 failed; keyed check: every chunk authenticated and every content digest matched in the 4 ok files only\n$/);
     const all = aenv(['verify', sealed, '--password-file', pw]);
     expect(all.stderr).toMatch(/all ok; keyed check: every chunk authenticated and every content digest matched\n$/);
+  });
+});
+
+describe('what a walk passes over is counted, listed with --json, named with -v (issue 20)', () => {
+  it('encrypt of a tree with links, a FIFO, a socket and a device: counted by kind, each listed, nothing silent', () => {
+    const t = path.join(tmp.dir, `walk-${n++}`);
+    mkdirSync(path.join(t, 'sub'), { recursive: true });
+    writeFileSync(path.join(t, 'a'), 'alpha\n');
+    for (let i = 0; i < 3; i++) symlinkSync('a', path.join(t, `link${i}`));
+    symlinkSync('/nonexistent/aenv', path.join(t, 'sub', 'dangling'));
+    expect(spawnSync('mkfifo', [path.join(t, 'fifo')]).status).toBe(0);
+    const sock = spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(t, 'sock')]);
+    expect(sock.status, String(sock.stderr)).toBe(0);
+    const dev = spawnSync('mknod', [path.join(t, 'dev'), 'c', '1', '3']); // as /dev/null (root; CI runs as root)
+    const devices = dev.status === 0 ? 1 : 0;
+    const r = aenv(['encrypt', t, '-o', path.join(t + '-out'), '--json', '--kdf', 'pbkdf2', '--password-file', pw]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
+    const passed = lines.filter((l) => 'passed_over' in l).map((l) => [path.relative(t, String(l['passed_over']!['path'])), l['passed_over']!['kind']]);
+    expect(passed.sort()).toEqual([
+      ...(devices ? [['dev', 'device']] : []), ['fifo', 'fifo'], ['link0', 'symlink'], ['link1', 'symlink'], ['link2', 'symlink'], ['sock', 'socket'], ['sub/dangling', 'symlink'],
+    ]);
+    expect(rowsOf(r.stdout).summary).toMatchObject({ ok: 1, passed_over: { symlink: 4, socket: 1, fifo: 1, ...(devices ? { device: 1 } : {}) } });
+    // people: one line under the table; -v names each
+    const h = aenv(['encrypt', t, '-o', path.join(t + '-out2'), '--kdf', 'pbkdf2', '--password-file', pw]);
+    expect(h.stderr).toMatch(/passed over \(not taken\): 4 symbolic links, 1 socket, 1 FIFO(, 1 device)?; --follow-symlinks follows links; -v names each/);
+    expect(h.stderr).not.toMatch(/^passed over +/m);
+    const v = aenv(['encrypt', t, '-o', path.join(t + '-out3'), '-v', '--kdf', 'pbkdf2', '--password-file', pw, '--follow-symlinks']);
+    expect(v.stderr).toMatch(/^passed over +.*sub\/dangling: symbolic link that leads nowhere, not a regular file: not taken$/m);
+    expect(v.stderr).toMatch(/^passed over +.*fifo: FIFO, not a regular file: not taken$/m);
+    // aenv report takes the listing lines in its stride
+    const rep = path.join(tmp.dir, `walk-report-${n++}.jsonl`);
+    writeFileSync(rep, r.stdout);
+    const m = aenv(['report', rep]);
+    expect(m.code, m.stdout + m.stderr).toBe(0);
   });
 });

@@ -20,10 +20,10 @@ function terminal(): Terminal {
 }
 
 /** How the run is shown: its rows on standard output (a stream's on standard error), a progress display on a terminal. */
-function viewOf(job: Job, a: { json: boolean; quiet: boolean; progress: boolean }): RunView {
+function viewOf(job: Job, a: { json: boolean; quiet: boolean; verbose: boolean; progress: boolean }): RunView {
   if (job.inputs.kind === 'stream') return new StreamView(a.json, process.stderr);
   return new TerminalView({
-    json: a.json, quiet: a.quiet, out: process.stdout, err: process.stderr,
+    json: a.json, quiet: a.quiet, verbose: a.verbose, out: process.stdout, err: process.stderr,
     color: { out: colorWanted(process.stdout), err: colorWanted(process.stderr) }, progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
   });
 }

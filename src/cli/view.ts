@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream';
 import type { Note, RunView, Summary, Totals } from '../engine/job.js';
 import type { FileResult } from '../engine/results.js';
 import { showPath } from '../engine/show.js';
+import { passedText, type PassedKind } from '../engine/passed.js';
 import { HINTS, isFailure, sharedFolderWarning, STREAM_HINTS, type Status } from '../engine/statuses.js';
 import { Progress } from './progress.js';
 import { bytesText, rateText } from './text.js';
@@ -16,6 +17,8 @@ import { bytesText, rateText } from './text.js';
 export interface ViewOptions {
   json: boolean;
   quiet: boolean;
+  /** -v: name each entry the walk passed over. */
+  verbose: boolean;
   /** Where file lines go. */
   out: Writable;
   err: Writable;
@@ -102,6 +105,19 @@ export class TerminalView implements RunView {
     if (fail && hint) lines.push(`${' '.repeat(14)} hint: ${hint}`);
     (fail ? this.o.err : this.o.out).write(lines.join('\n') + '\n');
     this.bar?.draw();
+  }
+
+  /** An entry the walk passed over: a JSON line with --json, a line with -v (the summary counts them). */
+  passed(p: string, what: PassedKind): void {
+    if (this.o.json) {
+      this.bar?.clear();
+      this.o.out.write(JSON.stringify({ passed_over: { path: p, kind: what } }) + '\n');
+      this.bar?.draw();
+    } else if (this.o.verbose) {
+      this.bar?.clear();
+      this.o.err.write(`${'passed over'.padEnd(14)} ${showPath(p)}: ${passedText(what)}\n`);
+      this.bar?.draw();
+    }
   }
 
   /** A line beside the rows (the progress display is cleared first); a result line only for people who asked for all. */

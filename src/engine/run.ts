@@ -24,6 +24,7 @@ import { Interrupted, newContext } from './context.js';
 import { DIGEST_WARNING } from './aenv.js';
 import { Inputs, type InputSpec } from './inputs.js';
 import { onInterrupt, onStreamInterrupt } from './interrupt.js';
+import { PassedOver } from './passed.js';
 import { UsageError, type DecryptJob, type EncryptJob, type Job, type RunView, type StreamInputs } from './job.js';
 import { Lookahead, runAll } from './lanes.js';
 import { OutFolder } from './out-folder.js';
@@ -121,8 +122,12 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
   const step = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
   const interrupt = onInterrupt(ctx, abort);
+  const passed = new PassedOver();
   try {
-    const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));
+    const source = Lookahead.of(inputs.stream({
+      root: async (root) => { for (const c of checks) await c.begin?.(root); },
+      passed: (p, what) => { passed.add(what); view.passed?.(p, what); },
+    }));
     await runAll(source, job.jobs ?? availableParallelism(), ctx, step, ({ it, r }) => {
       let shown: FileResult | null = r;
       for (const c of checks) if (shown && c.row) shown = c.row(shown, it);
@@ -154,12 +159,13 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     ...(job.command !== 'encrypt' ? { key_derivations: ctx.keys?.derivations ?? 0 } : {}),
     ...shardField(job.inputs.shard),
     ...Object.assign({}, ...parts.map((p) => p.fields ?? {})),
+    ...passed.fields(),
     exit_status: code,
   };
   const note = job.command !== 'verify' ? ''
     : pws === null ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
       : keyedNote(tally);
-  view.summary(tally.summary(verb, fields, { lines: parts.flatMap((p) => p.lines ?? []), note, mismatch }));
+  view.summary(tally.summary(verb, fields, { lines: [...parts.flatMap((p) => p.lines ?? []), ...passed.lines()], note, mismatch }));
   return code;
 }
 
