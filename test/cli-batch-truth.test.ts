@@ -282,3 +282,21 @@ describe('what a walk passes over is counted, listed with --json, named with -v 
     expect(m.code, m.stdout + m.stderr).toBe(0);
   });
 });
+
+describe('a checksum list one folder off (issue 20)', () => {
+  it('made with find enc -type f -exec sha256sum {} +: the hint names the common leading folder', () => {
+    const parent = path.join(tmp.dir, `above-${n++}`);
+    mkdirSync(parent);
+    cpSync(sealed, path.join(parent, 'enc'), { recursive: true });
+    const made = spawnSync('sh', ['-c', 'find enc -type f -exec sha256sum {} + > list.sha256'], { cwd: parent });
+    expect(made.status).toBe(0);
+    const r = aenv(['verify', path.join(parent, 'enc'), '--checksums', path.join(parent, 'list.sha256')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/aenv: hint: 7 of the 7 names in .*list\.sha256 are missing, and they all start with "enc\/": the list was made from the folder above/);
+    // made inside the folder: no such hint
+    spawnSync('sh', ['-c', 'cd enc && find . -type f -exec sha256sum {} + > ../good.sha256'], { cwd: parent });
+    const good = aenv(['verify', path.join(parent, 'enc'), '--checksums', path.join(parent, 'good.sha256')]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stderr).not.toMatch(/start with/);
+  });
+});

@@ -177,7 +177,7 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
     }
     let r = writeFailure(name, p, opt, e, written?.bytes ?? 0, verb, shared); // rethrows an interruption
     if (writer) r = writer.failed(r);
-    if (verdict) r = { ...r, checksum: verdict };
+    if (verdict) r = { ...r, checksum: verdict, ...(verdict.kind === 'mismatch' ? { hint: ROW_HINTS.checksumList } : {}) };
     return noMagic(e) && opt.foreign ? { ...r, hint: ROW_HINTS.noTool } : r;
   } finally {
     writer?.stop();
@@ -219,9 +219,13 @@ function noMagic(e: unknown): boolean {
   return e instanceof EnvelopeError && e.status === 'not-envelope';
 }
 
-/** A mismatching plaintext is not committed: the file is corrupt, the detail says why. */
+/**
+ * A mismatching plaintext is not committed: the file is corrupt, the detail says why. The
+ * envelope opened intact (every chunk authenticated, or IBM's tool succeeded), so it is the list
+ * and the plaintext that differ, not the envelope (the hint says so too).
+ */
 function checksumRefusal(detail: string): EnvelopeError {
-  return new EnvelopeError('corrupt', `plaintext ${detail}: the output was not committed`);
+  return new EnvelopeError('corrupt', `plaintext ${detail}: the envelope opened intact, so the list and the plaintext differ; the output was not committed`);
 }
 
 /** The folder verify's private folders go in (IBM's tool): the system's temporary folder (verify must work on read-only media). */

@@ -65,6 +65,8 @@ export const ROW_HINTS = {
   walk: 'check that the PATH exists and is readable (permissions, a mount that went away)',
   /** A file without the AENV magic when IBM's asunprotect was not found. */
   noTool: notFoundHint('asunprotect'),
+  /** decrypt --checksums: an authentic plaintext whose SHA-256 is not the list's. */
+  checksumList: 'the envelope is intact and authentic: check that the checksum list is of these files (this version, names relative to the output tree)',
   /** verify without a password of a file without the AENV magic. */
   toolNeedsPassword: 'only IBM\'s asunprotect can check it, and it needs the password: give --password-file FILE or ASPERA_SCP_FILEPASS',
 } as const;

@@ -105,12 +105,21 @@ abstract class ChecksumRun implements Check {
 
   /** Rows for the listed files that are not there, then the list's bad lines, as sha256sum -c words them. */
   async finish(): Promise<void> {
+    const missing: string[] = [];
     for (const e of this.check.missing()) {
       if (this.present.has(e.path)) continue;
       this.counts.missing++;
+      missing.push(e.path);
       this.o.emit({ ...this.missingAt(e.path), status: 'missing', bytes: 0, detail: missingDetail(e), checksum: { kind: 'missing', detail: missingDetail(e) } });
     }
     for (const l of problemLines(this.file, this.list.problems)) this.o.note({ level: 'plain', text: l });
+    const prefix = commonFolder(missing, this.list.entries.size);
+    if (prefix !== null) {
+      this.o.note({
+        level: 'hint',
+        text: `${missing.length} of the ${this.list.entries.size} names in ${showPath(this.file)} are missing, and they all start with "${prefix}": the list was made from the folder above (e.g. find ${prefix.slice(0, -1)} -type f -exec sha256sum {} +); make it inside that folder, or drop the prefix: sed 's#  ${prefix}#  #'`,
+      });
+    }
   }
 
   summary(): SummaryPart {
@@ -228,4 +237,15 @@ function decryptRow(r: FileResult): FileResult {
   if (v.kind === 'ok') return { ...r, detail: `${r.detail}; plaintext ${v.detail}` };
   if (v.kind === 'extra') return { ...r, warning: r.warning ? `${r.warning}; plaintext ${v.detail}` : `plaintext ${v.detail}` };
   return r;
+}
+
+/**
+ * The leading folder (`enc/`) that every missing name shares, when most of the list is missing
+ * (the list was made one folder up, as `find enc -type f -exec sha256sum {} +` makes it); else null.
+ */
+export function commonFolder(missing: readonly string[], listed: number): string | null {
+  if (missing.length < 2 || missing.length * 2 < listed) return null;
+  const first = missing[0]!.split('/')[0]!;
+  if (!missing.every((m) => m.startsWith(`${first}/`))) return null;
+  return `${first}/`;
 }
