@@ -300,3 +300,50 @@ describe('a checksum list one folder off (issue 20)', () => {
     expect(good.stderr).not.toMatch(/start with/);
   });
 });
+
+describe('inspect says what it checked (issue 20)', () => {
+  it('a whole file: header and size, never the chunks; a truncated one: header only, no sizes made up from its length', () => {
+    const d = copy();
+    const big = path.join(d, env('bash/README')); // two chunks
+    const flipped = path.join(d, 'flipped.aspera-env');
+    const b = readFileSync(big);
+    b[b.length - 100] ^= 1; // a byte of its last chunk
+    writeFileSync(flipped, b);
+    const truncated = path.join(d, 'truncated.aspera-env');
+    writeFileSync(truncated, readFileSync(big).subarray(0, 40_000));
+    const r = aenv(['inspect', '--json', big, flipped, truncated]);
+    expect(r.code).toBe(1);
+    const [whole, flip, cut] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(whole).toMatchObject({ status: 'ok', checked: 'header+size', chunks: 2, plaintext_bytes: 70_000 });
+    expect(flip).toMatchObject({ status: 'ok', checked: 'header+size', detail: expect.stringMatching(/chunks and content digest not checked: aenv verify checks them/) });
+    expect(cut).toMatchObject({ status: 'corrupt', checked: 'header', detail: expect.stringMatching(/^header intact, but .*: the chunk count and plaintext size are unknown$/) });
+    expect(cut['chunks']).toBeUndefined();
+    expect(cut['plaintext_bytes']).toBeUndefined();
+    const h = aenv(['inspect', flipped, truncated]);
+    expect(h.stdout).toMatch(/flipped\.aspera-env: ok\n(.*\n)* {2}checked +header and size only \(chunks and content digest not checked/);
+    expect(h.stdout).toMatch(/truncated\.aspera-env: corrupt .*\n(.*\n)* {2}checked +header only \(the size does not fit the layout\)/);
+    expect(h.stdout.split('truncated.aspera-env')[1]).not.toMatch(/^ {2}(chunks|plaintext) /m);
+    // verify finds what inspect does not look at
+    expect(aenv(['verify', flipped]).code).toBe(1);
+  });
+
+  it('inspect DIR walks like verify: every envelope below it, links passed over and listed, exit 1 when one is not intact', () => {
+    const d = copy();
+    writeFileSync(path.join(d, 'bash', 'cut.aspera-env'), readFileSync(path.join(d, env('bash/README'))).subarray(0, 1000));
+    writeFileSync(path.join(d, 'notes.txt'), 'not taken\n');
+    symlinkSync(env('bash/NEWS'), path.join(d, 'link.aspera-env'));
+    const r = aenv(['inspect', '--json', d]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const files = lines.filter((l) => 'path' in l).map((l) => path.relative(d, String(l['path']))).sort();
+    expect(files).toEqual(['.aenv-manifest.aspera-env', 'bash/cut.aspera-env', ...Object.keys(PLAIN).map(env)].sort());
+    expect(lines.find((l) => String(l['path']).endsWith('cut.aspera-env'))).toMatchObject({ status: 'corrupt' });
+    expect(lines.filter((l) => 'passed_over' in l)).toEqual([{ passed_over: { path: path.join(d, 'link.aspera-env'), kind: 'symlink' } }]);
+    expect(aenv(['inspect', sealed]).code).toBe(0);
+    const empty = path.join(tmp.dir, `empty-${n++}`);
+    mkdirSync(empty);
+    const e = aenv(['inspect', empty]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/aenv: error: no files ending in \.aspera-env found in /);
+  });
+});
