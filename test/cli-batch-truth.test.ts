@@ -54,6 +54,13 @@ function copy(): string {
 
 const env = (rel: string): string => `${rel}.aspera-env`;
 
+/** Swaps the envelopes of adduser/README.gz and adduser/TODO (mv, as the issue's user did). */
+function swap(d: string): void {
+  renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
+  renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
+  renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+}
+
 /** Every listed name in `out` holds exactly its sealed plaintext, or is absent; nothing else is there. */
 function onlySealedContent(out: string, absent: string[] = []): void {
   for (const [rel, body] of Object.entries(PLAIN)) {
@@ -76,6 +83,15 @@ function agree(stdout: string, code: number | null): Record<string, unknown> {
   return summary;
 }
 
+/** A fresh copy of the sealed tree, changed by `change`, then decrypted (the tree no longer matches: exit 1). */
+function tampered(change: (d: string) => void) {
+  const d = copy();
+  change(d);
+  const r = decrypt(d);
+  expect(r.code).toBe(1);
+  return { d, r };
+}
+
 function decrypt(d: string, ...extra: string[]) {
   const out = path.join(tmp.dir, `out-${n++}`);
   const r = aenv(['decrypt', d, '-o', out, '--json', '--password-file', pw, ...extra]);
@@ -86,9 +102,7 @@ describe('decrypt of a tampered tree with a manifest: every listed name holds ex
   for (const jobs of ['1', '4']) {
     it(`swapped (mv a <-> b): each plaintext under its sealed name, rows ok with a warning naming both (--jobs ${jobs})`, () => {
       const d = copy();
-      renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
-      renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
-      renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+      swap(d);
       const r = decrypt(d, '--jobs', jobs);
       expect(r.code).toBe(1);
       onlySealedContent(r.out);
@@ -102,10 +116,9 @@ describe('decrypt of a tampered tree with a manifest: every listed name holds ex
   }
 
   it('renamed (mv into another folder): written under its sealed name; without -o beside its sealed name', () => {
-    const d = copy();
-    renameSync(path.join(d, env('bash/NEWS')), path.join(d, 'adduser', 'NEWS-moved.aspera-env'));
-    const r = decrypt(d);
-    expect(r.code).toBe(1);
+    const { d, r } = tampered((d) => {
+      renameSync(path.join(d, env('bash/NEWS')), path.join(d, 'adduser', 'NEWS-moved.aspera-env'));
+    });
     onlySealedContent(r.out);
     expect(r.rows['adduser/NEWS-moved.aspera-env']).toMatchObject({ status: 'ok', output: path.join(r.out, 'bash/NEWS'), batch: 'renamed' });
     // beside the envelopes: the plaintext lands at the sealed name's place in the tree
@@ -117,10 +130,9 @@ describe('decrypt of a tampered tree with a manifest: every listed name holds ex
   });
 
   it('replaced (an older run\'s envelope under a listed name): batch-mismatch, nothing of it committed', () => {
-    const d = copy();
-    cpSync(path.join(older, env('adduser/copyright')), path.join(d, env('adduser/copyright')));
-    const r = decrypt(d);
-    expect(r.code).toBe(1);
+    const { d, r } = tampered((d) => {
+      cpSync(path.join(older, env('adduser/copyright')), path.join(d, env('adduser/copyright')));
+    });
     onlySealedContent(r.out, ['adduser/copyright']);
     expect(r.rows[env('adduser/copyright')]).toMatchObject({ status: 'batch-mismatch', batch: 'replaced', bytes: 0 });
     expect(r.rows[env('adduser/copyright')]!['output']).toBeUndefined();
@@ -132,20 +144,18 @@ describe('decrypt of a tampered tree with a manifest: every listed name holds ex
   });
 
   it('extra (an envelope the batch never sealed): batch-mismatch, not committed', () => {
-    const d = copy();
-    cpSync(path.join(older, env('bash/NEWS')), path.join(d, 'bash', 'NEWS-extra.aspera-env'));
-    const r = decrypt(d);
-    expect(r.code).toBe(1);
+    const { d, r } = tampered((d) => {
+      cpSync(path.join(older, env('bash/NEWS')), path.join(d, 'bash', 'NEWS-extra.aspera-env'));
+    });
     onlySealedContent(r.out);
     expect(r.rows['bash/NEWS-extra.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'extra' });
     expect(existsSync(path.join(r.out, 'bash/NEWS-extra'))).toBe(false);
   });
 
   it('duplicate (a copy beside the one in place): the copy skipped, counted, its plaintext written once', () => {
-    const d = copy();
-    cpSync(path.join(d, env('bash/README')), path.join(d, 'bash', 'README copy.aspera-env'));
-    const r = decrypt(d);
-    expect(r.code).toBe(1);
+    const { d, r } = tampered((d) => {
+      cpSync(path.join(d, env('bash/README')), path.join(d, 'bash', 'README copy.aspera-env'));
+    });
     onlySealedContent(r.out);
     expect(r.rows['bash/README copy.aspera-env']).toMatchObject({ status: 'skipped', batch: 'duplicate', detail: expect.stringMatching(/^a copy of the envelope sealed as "bash\/README\.aspera-env", which is in its place/) });
     expect(r.summary).toMatchObject({ skipped: 1, failed: 0, batch: { duplicate: 1 } });
@@ -167,9 +177,7 @@ describe('decrypt of a tampered tree with a manifest: every listed name holds ex
 
   it('--skip-existing over a swapped tree: an output is skipped by its sealed name', () => {
     const d = copy();
-    renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
-    renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
-    renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+    swap(d);
     const first = decrypt(d);
     const again = aenv(['decrypt', d, '-o', first.out, '--json', '--skip-existing', '--password-file', pw]);
     agree(again.stdout, again.code);
@@ -181,9 +189,7 @@ describe('decrypt of a tampered tree with a manifest: every listed name holds ex
 describe('verify of a tampered tree: every envelope not in its sealed place is batch-mismatch', () => {
   it('swapped, renamed, replaced, extra and duplicate at once: five kinds, each a failed row; the summary agrees', () => {
     const d = copy();
-    renameSync(path.join(d, env('adduser/README.gz')), path.join(d, 'x'));
-    renameSync(path.join(d, env('adduser/TODO')), path.join(d, env('adduser/README.gz')));
-    renameSync(path.join(d, 'x'), path.join(d, env('adduser/TODO')));
+    swap(d);
     renameSync(path.join(d, env('bash/NEWS')), path.join(d, 'bash', 'NEWS2.aspera-env'));
     cpSync(path.join(older, env('adduser/copyright')), path.join(d, env('adduser/copyright')));
     cpSync(path.join(older, env('odd/with space')), path.join(d, 'odd', 'extra.aspera-env'));
