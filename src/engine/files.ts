@@ -20,7 +20,7 @@ import { fsyncDir, OutputDir } from '../fsops/dirs.js';
 import { InputFile, type FileId } from '../fsops/input.js';
 import type { Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
-import { EnvelopeOpener, EnvelopeSealer, type Sealing } from './aenv.js';
+import { EnvelopeOpener, EnvelopeSealer, type Sealing, type Seen } from './aenv.js';
 import { checkInterrupted, Interrupted, type RunContext } from './context.js';
 import { hashFile } from './file-hash.js';
 import { ToolFailure, ToolWriter, verifyByTool, type ForeignTool } from './ibm.js';
@@ -40,9 +40,6 @@ export interface WriteOptions {
   /** decrypt of a tree with a batch manifest: the output named by the envelope, not by the file's name (engine/checks/manifest.ts). */
   placer?: Placer | undefined;
 }
-
-/** What was read of an envelope (file nonce, plaintext size, content digest once written). */
-export type Seen = NonNullable<FileResult['envelope']>;
 
 /** Where an envelope's plaintext goes, once its header is read: its output (and judge), or a row without any output. */
 export type Placed =
