@@ -214,7 +214,7 @@ describe.skipIf(!hasSha256sum)('decrypt --checksums: the plaintexts are checked 
     const rows = rowsBy(r.stdout, env);
     expect(rows['new\nline.txt.aspera-env']).toMatchObject({
       status: 'corrupt', checksum: 'mismatch',
-      detail: expect.stringMatching(new RegExp(`^plaintext SHA-256 [0-9a-f]{64} differs from 3{64} in the checksum list \\(line ${wrong + 1}\\): the output was not committed$`)),
+      detail: expect.stringMatching(new RegExp(`^plaintext SHA-256 [0-9a-f]{64} differs from 3{64} in the checksum list \\(line ${wrong + 1}\\): the envelope opened intact, so the list and the plaintext differ; the output was not committed$`)),
     });
     expect(existsSync(path.join(out, 'new\nline.txt'))).toBe(false);
     expect(rows['ibm.bin.aspera-env']).toMatchObject({ status: 'corrupt', via: 'asunprotect', checksum: 'mismatch' });
@@ -224,6 +224,10 @@ describe.skipIf(!hasSha256sum)('decrypt --checksums: the plaintexts are checked 
     expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('alpha\n');
     expect(temps(out)).toEqual([]);
     expect(rowsOf(r.stdout).summary).toMatchObject({ checksums: { mismatch: 2, extra: 1, missing: 1 }, exit_status: 1 });
+    // issue 20: people are told the list and the plaintext differ, not that the envelope is damaged
+    const human = aenv(['decrypt', env, '-o', `${out}-human`, '--checksums', list, '--password-file', pw, '--asunprotect', s.asunprotect]);
+    expect(human.stderr).toMatch(/^corrupt +.*new\\nline\.txt\.aspera-env": plaintext SHA-256 .*\n +hint: the envelope is intact and authentic: check that the checksum list is of these files/m);
+    expect(human.stderr).not.toMatch(/new\\nline.*\n +hint: the envelope is damaged/);
   });
 });
 

@@ -182,17 +182,19 @@ describe('each tampering of a sealed tree, done for real, is detected and named 
     const r = verify(d);
     expect(r.code).toBe(1);
     const rows = rowsBy(r.stdout, d);
-    expect(rows['a.txt.aspera-env']).toMatchObject({ status: 'ok', batch: 'swapped', batch_detail: 'holds the envelope the manifest lists as "b.txt.aspera-env"' });
-    expect(rows['b.txt.aspera-env']).toMatchObject({ status: 'ok', batch: 'swapped', batch_detail: 'holds the envelope the manifest lists as "a.txt.aspera-env"' });
+    // issue 20: verify reports an envelope out of its sealed place as batch-mismatch (a failure)
+    expect(rows['a.txt.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'swapped', batch_detail: 'holds the envelope the manifest lists as "b.txt.aspera-env"' });
+    expect(rows['b.txt.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'swapped', batch_detail: 'holds the envelope the manifest lists as "a.txt.aspera-env"' });
     expect(batchOf(r.stdout)).toMatchObject({ matches: false, swapped: 2, ok: 10 });
-    expect(rowsOf(r.stdout).summary).toMatchObject({ failed: 0, exit_status: 1 });
-    // decrypt: the same verdict; the plaintexts are authentic on their own and are written
+    expect(rowsOf(r.stdout).summary).toMatchObject({ failed: 2, exit_status: 1 });
+    // decrypt (issue 20): each plaintext goes out under the name it was sealed with, the rows ok with a warning
     const out = path.join(tmp.dir, `swap-out-${n}`);
     const dr = aenv(['decrypt', d, '-o', out, '--password-file', pw]);
     expect(dr.code).toBe(1);
-    expect(dr.stdout).toMatch(/a\.txt\.aspera-env -> .*\n +batch: swapped: holds the envelope the manifest lists as "b\.txt\.aspera-env"/);
+    expect(dr.stdout).toMatch(/a\.txt\.aspera-env -> .*b\.txt .*\n +warning: found as "a\.txt\.aspera-env" but sealed as "b\.txt\.aspera-env".*\n +batch: swapped: holds the envelope the manifest lists as "b\.txt\.aspera-env"/);
     expect(dr.stderr).toMatch(/batch: does not match the manifest \(2 swapped\)\n +no file failed on its own, but the batch does not match/);
-    expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('bravo\n');
+    expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('alpha\n');
+    expect(readFileSync(path.join(out, 'b.txt'), 'utf8')).toBe('bravo\n');
   });
 
   it('one deleted (rm): a missing row with its own status, counted as failed', () => {
@@ -213,7 +215,7 @@ describe('each tampering of a sealed tree, done for real, is detected and named 
     const r = verify(d);
     expect(r.code).toBe(1);
     const rows = rowsBy(r.stdout, d);
-    expect(rows['sub/renamed.aspera-env']).toMatchObject({ status: 'ok', batch: 'renamed', batch_detail: 'the envelope the manifest lists as "c.txt.aspera-env", under another name' });
+    expect(rows['sub/renamed.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'renamed', batch_detail: 'the envelope the manifest lists as "c.txt.aspera-env", under another name' });
     expect(rows['c.txt.aspera-env']).toBeUndefined();
     expect(batchOf(r.stdout)).toMatchObject({ renamed: 1, missing: 0 });
   });
@@ -241,7 +243,7 @@ describe('each tampering of a sealed tree, done for real, is detected and named 
     cpSync(path.join(older, 'd.txt.aspera-env'), path.join(d, 'd.txt.aspera-env'));
     const r = verify(d);
     expect(r.code).toBe(1);
-    expect(rowsBy(r.stdout, d)['d.txt.aspera-env']).toMatchObject({ status: 'ok', batch: 'replaced', batch_detail: expect.stringMatching(/^another envelope \(file nonce [0-9a-f]{16}\.\.\.\) than the manifest lists here/) });
+    expect(rowsBy(r.stdout, d)['d.txt.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'replaced', batch_detail: expect.stringMatching(/^another envelope \(file nonce [0-9a-f]{16}\.\.\.\) than the manifest lists here/) });
   }, 60_000);
 
   it('altered after sealing (a payload byte flipped, the trailer digest recomputed): corrupt, and replaced', () => {
@@ -264,8 +266,8 @@ describe('each tampering of a sealed tree, done for real, is detected and named 
     const r = verify(d);
     expect(r.code).toBe(1);
     const rows = rowsBy(r.stdout, d);
-    expect(rows['copy of a.aspera-env']).toMatchObject({ batch: 'duplicate', batch_detail: 'a copy of "a.txt.aspera-env", which is also in its place' });
-    expect(rows['stranger.aspera-env']).toMatchObject({ status: 'ok', batch: 'extra' });
+    expect(rows['copy of a.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'duplicate', batch_detail: 'a copy of "a.txt.aspera-env", which is also in its place' });
+    expect(rows['stranger.aspera-env']).toMatchObject({ status: 'batch-mismatch', batch: 'extra' });
     expect(rows['a.txt.aspera-env']).toMatchObject({ batch: 'ok' });
   });
 

@@ -99,7 +99,7 @@ function work(...what: string[]): { dir: string; run: (args: string[], o?: RunOp
   return { dir, run: (args, o = {}) => aenv(args, { cwd: dir, ...o }), at: (...p) => path.join(dir, ...p) };
 }
 
-const rows = (r: RunResult): Record<string, unknown>[] => jsonLines(r.stdout).filter((x) => !('summary' in x));
+const rows = (r: RunResult): Record<string, unknown>[] => jsonLines(r.stdout).filter((x) => !('summary' in x) && !('passed_over' in x));
 const summary = (r: RunResult): Record<string, unknown> => jsonLines(r.stdout).find((x) => 'summary' in x)!['summary'] as Record<string, unknown>;
 const byName = (r: RunResult): Record<string, Record<string, unknown>> => Object.fromEntries(rows(r).map((x) => [path.basename(String(x['path'])), x]));
 const isJson = (text: string): boolean => text.trim() !== '' && text.trim().split('\n').every((l) => { try { JSON.parse(l); return true; } catch { return false; } });
@@ -201,6 +201,19 @@ const shared = (cmd: 'decrypt' | 'verify' | 'encrypt') => {
       const withLinks = w.run([cmd, 'in', ...(cmd === 'verify' ? [] : ['-o', 'out2']), ...pass(), '--json', '--follow-symlinks']);
       expect(rows(without).map((x) => path.basename(String(x['path'])))).not.toContain(cmd === 'encrypt' ? 'l.txt' : 'l.txt.aspera-env');
       expect(byName(withLinks)[cmd === 'encrypt' ? 'l.txt' : 'l.txt.aspera-env']).toMatchObject({ status: 'ok' });
+    },
+    verbose: () => {
+      const w = work();
+      mkdirSync(w.at('in'));
+      const target = cmd === 'encrypt' ? path.join(F.plain, 'a.txt') : path.join(F.tree, 'a.txt.aspera-env');
+      cpSync(target, w.at('in', path.basename(target)));
+      symlinkSync(target, w.at('in', cmd === 'encrypt' ? 'l.txt' : 'l.txt.aspera-env'));
+      const plain = w.run([cmd, 'in', ...out, ...pass()]);
+      const verbose = w.run([cmd, 'in', ...(cmd === 'verify' ? [] : ['-o', 'out2']), ...pass(), '-v']);
+      expect([plain.code, verbose.code]).toEqual([0, 0]);
+      expect(plain.stderr).toMatch(/passed over \(not taken\): 1 symbolic link; --follow-symlinks follows links; -v names each/);
+      expect(plain.stderr).not.toMatch(/^passed over +in\/l\.txt/m);
+      expect(verbose.stderr).toMatch(/^passed over +in\/l\.txt(\.aspera-env)?: symbolic link, not followed/m);
     },
     'password-file': () => {
       const w = work(input());

@@ -80,6 +80,13 @@ export class ChecksumCheck {
     return this.seen.has(i);
   }
 
+  /** What check() would say of `path`, without counting it as seen. */
+  peek(path: string, digest: string | Uint8Array): ChecksumOutcome {
+    const entry = this.list.entries.get(path);
+    if (entry === undefined) return 'extra';
+    return entry.conflicts.length === 0 && entry.digest === toHex(digest) ? 'ok' : 'mismatch';
+  }
+
   /** Listed paths in scope that no `check` named, in the order of the list. */
   missing(): ChecksumEntry[] {
     return [...this.missingEntries()];

@@ -191,6 +191,7 @@ export class ReportMerger {
         : 'the last line is cut off (no line end, not JSON): the run was killed while writing');
     }
     if (!isObject(v)) return this.problem(st.name, n, 'not-json', 'not a JSON object: not an aenv --json report line');
+    if ('passed_over' in v) return; // an entry the walk passed over: not a file's row (counted in the summary)
     if ('summary' in v) {
       if (st.summary !== null) return this.problem(st.name, n, 'two-summaries', `a second summary line (the first is line ${st.summaryLine}): two reports joined into one file?`);
       if (!isObject(v['summary'])) return this.problem(st.name, n, 'bad-row', 'the summary is not a JSON object');
@@ -396,7 +397,7 @@ export class ReportMerger {
   }
 }
 
-const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing'];
+const ORDER = ['ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing', 'batch-mismatch'];
 function statusOrder(s: string): number {
   const i = ORDER.indexOf(s);
   return i < 0 ? ORDER.length : i;

@@ -2,7 +2,7 @@
 // the job run by the engine (engine/run.ts runJob) and seen through a view (view.ts), and the
 // exit status. inspect, report and selftest print what the engine tells them.
 
-import { inspectFile, type InspectResult } from '../engine/inspect.js';
+import { inspectFile, inspectTargets, NOT_CHECKED, type InspectResult } from '../engine/inspect.js';
 import type { Job, RunView } from '../engine/job.js';
 import { readReports } from '../engine/reports.js';
 import { runJob } from '../engine/run.js';
@@ -20,10 +20,10 @@ function terminal(): Terminal {
 }
 
 /** How the run is shown: its rows on standard output (a stream's on standard error), a progress display on a terminal. */
-function viewOf(job: Job, a: { json: boolean; quiet: boolean; progress: boolean }): RunView {
+function viewOf(job: Job, a: { json: boolean; quiet: boolean; verbose: boolean; progress: boolean }): RunView {
   if (job.inputs.kind === 'stream') return new StreamView(a.json, process.stderr);
   return new TerminalView({
-    json: a.json, quiet: a.quiet, out: process.stdout, err: process.stderr,
+    json: a.json, quiet: a.quiet, verbose: a.verbose, out: process.stdout, err: process.stderr,
     color: { out: colorWanted(process.stdout), err: colorWanted(process.stderr) }, progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
   });
 }
@@ -43,14 +43,27 @@ export async function runEncrypt(a: ArgsOf<'encrypt'>): Promise<number> {
   return runJob(job, viewOf(job, a));
 }
 
+/** inspect walks folders for the default extension (it has no --extension). */
+const DEFAULT_EXTENSION = '.aspera-env';
+
 export async function runInspect(a: ArgsOf<'inspect'>): Promise<number> {
   const paths = inspectPaths(a);
   const tool = unprotectLocation(a.asunprotect);
   let failed = 0;
-  for (const p of paths) {
-    const r = await inspectFile(p, tool);
+  let files = 0;
+  for await (const t of inspectTargets(paths, DEFAULT_EXTENSION)) {
+    if ('passed' in t) {
+      if (a.json) process.stdout.write(jsonLine({ passed_over: { path: t.passed, kind: t.what } }) + '\n');
+      continue;
+    }
+    files++;
+    const r = 'file' in t ? await inspectFile(t.file, tool) : { path: t.problem, status: 'io-error' as const, detail: t.detail };
     if (r.status !== 'ok') failed++;
     process.stdout.write(a.json ? jsonLine(r) + '\n' : inspectText(r, tool));
+  }
+  if (files === 0) {
+    process.stderr.write(`aenv: error: no files ending in ${DEFAULT_EXTENSION} found in ${paths.map(showPath).join(', ')}\n`);
+    return 2;
   }
   return failed ? 1 : 0;
 }
@@ -70,6 +83,7 @@ function inspectText(r: InspectResult, tool: Location): string {
   row('plaintext', r.plaintext_bytes !== undefined ? `${r.plaintext_bytes} bytes` : undefined);
   row('batch id', r.batch_id !== undefined ? `${r.batch_id} (salt prefix: files sealed in one run share it)` : undefined);
   row('content digest', r.content_digest);
+  row('checked', r.checked === 'header+size' ? `header and size only (${NOT_CHECKED})` : r.checked === 'header' ? 'header only (the size does not fit the layout)' : undefined);
   return lines.map(safeText).join('\n') + '\n';
 }
 

@@ -8,6 +8,7 @@
 import type { Writable } from 'node:stream';
 import type { Note, RunView, Summary, Totals } from '../engine/job.js';
 import type { FileResult } from '../engine/results.js';
+import { passedText, type PassedKind } from '../engine/passed.js';
 import { HINTS, isFailure, sharedFolderWarning, STREAM_HINTS, type Status } from '../engine/statuses.js';
 import { Progress } from './progress.js';
 import { bytesText, jsonLine, rateText, safeText, showPath } from './text.js';
@@ -15,6 +16,8 @@ import { bytesText, jsonLine, rateText, safeText, showPath } from './text.js';
 export interface ViewOptions {
   json: boolean;
   quiet: boolean;
+  /** -v: name each entry the walk passed over. */
+  verbose: boolean;
   /** Where file lines go. */
   out: Writable;
   err: Writable;
@@ -27,7 +30,7 @@ export interface ViewOptions {
 /** The colour of each status's tag on a terminal. */
 const COLORS: Partial<Record<Status, string>> = {
   ok: '\x1b[32m', skipped: '\x1b[2m', exists: '\x1b[33m', corrupt: '\x1b[31m', 'wrong-password': '\x1b[35m',
-  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m',
+  'not-envelope': '\x1b[33m', unsupported: '\x1b[33m', 'io-error': '\x1b[31m', 'tool-error': '\x1b[31m', missing: '\x1b[31m', 'batch-mismatch': '\x1b[31m',
   'bad-name': '\x1b[31m', 'name-conflict': '\x1b[31m', 'too-large': '\x1b[31m',
 };
 
@@ -130,6 +133,19 @@ export class TerminalView implements RunView {
           stop?.addEventListener('abort', done, { once: true });
         });
       }
+    }
+  }
+
+  /** An entry the walk passed over: a JSON line with --json, a line with -v (the summary counts them). */
+  passed(p: string, what: PassedKind): void {
+    if (this.o.json) {
+      this.bar?.clear();
+      this.o.out.write(jsonLine({ passed_over: { path: p, kind: what } }) + '\n');
+      this.bar?.draw();
+    } else if (this.o.verbose) {
+      this.bar?.clear();
+      this.o.err.write(`${'passed over'.padEnd(14)} ${showPath(p)}: ${passedText(what)}\n`);
+      this.bar?.draw();
     }
   }
 

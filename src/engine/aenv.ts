@@ -140,6 +140,10 @@ export class EnvelopeOpener implements Writer {
     };
   }
 
+  envelope(): Seen | null {
+    return this.seen;
+  }
+
   failed(r: FileResult): FileResult {
     return this.seen ? { ...r, envelope: this.seen } : r;
   }

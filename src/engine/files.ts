@@ -20,8 +20,9 @@ import { fsyncDir, OutputDir } from '../fsops/dirs.js';
 import { InputFile, type FileId } from '../fsops/input.js';
 import type { Planned } from '../fsops/plan.js';
 import { lstatOrNull } from '../fsops/stat.js';
-import { EnvelopeOpener, EnvelopeSealer, type Sealing } from './aenv.js';
-import { checkInterrupted, type RunContext } from './context.js';
+import { EnvelopeOpener, EnvelopeSealer, type Sealing, type Seen } from './aenv.js';
+import { checkInterrupted, Interrupted, type RunContext } from './context.js';
+import { hashFile } from './file-hash.js';
 import { ToolFailure, ToolWriter, verifyByTool, type ForeignTool } from './ibm.js';
 import { giveStart, readStart, type Start } from './start.js';
 import { describeIoError, failure, type FileResult } from './results.js';
@@ -38,10 +39,31 @@ export interface WriteOptions {
   judge?: Judge | undefined;
   /** Throws when the output's drive cannot hold a plaintext of this many bytes (engine/checks/drives.ts), asked once the envelope says it, before anything is written. */
   limit?: ((bytes: number) => void) | undefined;
+  /** decrypt of a tree with a batch manifest: the output named by the envelope, not by the file's name (engine/checks/manifest.ts). */
+  placer?: Placer | undefined;
 }
 
-/** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts). */
-export type Judge = (sha256: Uint8Array) => { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
+/** Where an envelope's plaintext goes, once its header is read: its output (and judge), or a row without any output. */
+export type Placed =
+  | { planned: Planned; judge?: Judge | undefined; warning?: string }
+  | { row: Pick<FileResult, 'status' | 'detail'> & { output?: string } };
+
+/** A batch manifest's say on one file of decrypt (engine/checks/manifest.ts). */
+export interface Placer {
+  /** Once the header is read (null: not an AENV/1 envelope), before the output's folder is made. */
+  place(seen: Seen | null): Placed;
+  /** Once written (its content digest computed), before the commit: why it is not the sealed envelope, or null. */
+  confirm(seen: Seen): string | null;
+}
+
+/** The plaintext is not committed: the envelope is not the one the batch manifest seals under that name. */
+class BatchRefusal extends Error {}
+
+/** A checksum list's verdict on a plaintext (src/batch/checksum-check.ts); `peek` says it without counting it. */
+export interface Judge {
+  (sha256: Uint8Array): { kind: 'ok' | 'mismatch' | 'extra'; detail: string };
+  peek?(sha256: Uint8Array): 'ok' | 'mismatch' | 'extra';
+}
 
 /** An input: a path the walk found (with the identity it saw), or a bare path. */
 export type InputPath = string | { path: string; dev: number; ino: number; followLink: boolean };
@@ -86,8 +108,15 @@ export async function protectFile(input: InputPath, p: Planned, opt: WriteOption
 async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: RunContext, verb: 'decrypted' | 'encrypted',
   choose: (src: InputFile) => Promise<Writer>): Promise<FileResult> {
   const name = typeof input === 'string' ? input : input.path;
-  const early = precheck(name, p, opt, run);
-  if (early) return early;
+  // With a batch manifest, an output that exists may not be this envelope's, and --skip-existing
+  // skips only a whole output: both are decided once the header is read.
+  const late = opt.placer !== undefined || (opt.skipExisting && verb === 'decrypted');
+  let early = precheck(name, p, opt, run);
+  if (early && !late) return early;
+  let judge = opt.judge;
+  let placedWarning: string | undefined;
+  let replace = opt.force;
+  let redone = '';
   let src: InputFile | undefined;
   let writer: Writer | undefined;
   let out: Output | undefined;
@@ -98,31 +127,56 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
     src = open(input);
     writer = await choose(src);
     await writer.ready();
-    // The writer now knows what it opens (an envelope's header and file nonce): a check that
-    // names outputs by envelope rather than by file name would re-plan the output here, before
-    // its folder is made and before any byte is written.
+    // The writer now knows what it opens (an envelope's header and file nonce): a batch manifest
+    // names the output by the envelope rather than by the file's name, here, before its folder
+    // is made and before any byte is written.
+    if (opt.placer) {
+      const seen = writer.envelope?.() ?? null;
+      const placed = opt.placer.place(seen);
+      if ('row' in placed) return { path: name, bytes: 0, ...placed.row, ...(seen ? { envelope: seen } : {}) };
+      p = placed.planned;
+      judge = placed.judge;
+      placedWarning = placed.warning;
+      early = precheck(name, p, opt, run);
+    }
+    if (early) {
+      const seen = writer.envelope?.() ?? null;
+      const whole = early.status === 'skipped' ? await wholeOutput(p.output, seen, judge, run) : { whole: true, why: '' };
+      const more = { ...(placedWarning ? { warning: placedWarning } : {}), ...(seen ? { envelope: seen } : {}) };
+      if (whole.whole) return { ...early, detail: `${early.detail}${whole.why}`, ...more, ...(whole.verdict ? { checksum: whole.verdict } : {}) };
+      replace = true; // not a whole output: redone, replaced atomically
+      redone = whole.why;
+    }
     const dir = outputDir(p, run);
     shared = sharedFolder(dir, run);
-    written = await writer.write(dir, path.basename(p.output), opt.judge !== undefined);
+    written = await writer.write(dir, path.basename(p.output), judge !== undefined);
     out = written.out;
-    if (opt.judge && written.sha256) {
-      verdict = opt.judge(written.sha256);
+    if (judge && written.sha256) {
+      verdict = judge(written.sha256);
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
     }
+    if (opt.placer && written.fields.envelope) {
+      const why = opt.placer.confirm(written.fields.envelope);
+      if (why) throw new BatchRefusal(why);
+    }
     checkInterrupted(run);
-    await out.commit(opt.force, opt.removeSource);
+    await out.commit(replace, opt.removeSource);
     out = undefined;
     if (opt.removeSource) await removeSource(src);
     return {
       path: name, output: p.output, status: 'ok', bytes: written.bytes,
       detail: `${written.detail}${opt.removeSource ? `, ${verb === 'decrypted' ? 'envelope' : 'source'} removed` : ''}`,
       ...written.fields, ...(shared ? { sharedFolder: shared } : {}), ...(verdict ? { checksum: verdict } : {}),
+      ...(placedWarning || redone ? { warning: [written.fields.warning, placedWarning, redone].filter(Boolean).join('; ') } : {}),
     };
   } catch (e) {
     if (e instanceof ToolFailure) return { ...e.row(name, p.output), ...(shared ? { sharedFolder: shared } : {}) };
+    if (e instanceof BatchRefusal) {
+      return { path: name, status: 'batch-mismatch', bytes: 0, detail: e.message, ...(written ? { envelope: written.fields.envelope } : {}), ...(verdict ? { checksum: verdict } : {}) };
+    }
     let r = writeFailure(name, p, opt, e, written?.bytes ?? 0, verb, shared); // rethrows an interruption
     if (writer) r = writer.failed(r);
-    if (verdict) r = { ...r, checksum: verdict };
+    if (verdict) r = { ...r, checksum: verdict, ...(verdict.kind === 'mismatch' ? { hint: ROW_HINTS.checksumList } : {}) };
     return noMagic(e) && opt.foreign ? { ...r, hint: ROW_HINTS.noTool } : r;
   } finally {
     writer?.stop();
@@ -164,9 +218,13 @@ function noMagic(e: unknown): boolean {
   return e instanceof EnvelopeError && e.status === 'not-envelope';
 }
 
-/** A mismatching plaintext is not committed: the file is corrupt, the detail says why. */
+/**
+ * A mismatching plaintext is not committed: the file is corrupt, the detail says why. The
+ * envelope opened intact (every chunk authenticated, or IBM's tool succeeded), so it is the list
+ * and the plaintext that differ, not the envelope (the hint says so too).
+ */
 function checksumRefusal(detail: string): EnvelopeError {
-  return new EnvelopeError('corrupt', `plaintext ${detail}: the output was not committed`);
+  return new EnvelopeError('corrupt', `plaintext ${detail}: the envelope opened intact, so the list and the plaintext differ; the output was not committed`);
 }
 
 /** The folder verify's private folders go in (IBM's tool): the system's temporary folder (verify must work on read-only media). */
@@ -213,6 +271,30 @@ function precheck(src: string, p: Planned, opt: WriteOptions, run: RunContext): 
   // here; a later run that skips this output still cleans the folder.
   cleanOnce(path.dirname(p.output), run);
   return { path: src, output: p.output, status: opt.skipExisting ? 'skipped' : 'exists', bytes: 0, detail: 'output already exists' };
+}
+
+/**
+ * decrypt --skip-existing: whether the output already there is this envelope's whole plaintext:
+ * a regular file of the size the envelope declares and, when a checksum list gives its SHA-256,
+ * with that digest. `why` is said on the row either way. IBM's envelopes declare no size: their
+ * outputs are taken as they are, and the row says so.
+ */
+async function wholeOutput(output: string, seen: Seen | null, judge: Judge | undefined, run: RunContext): Promise<{ whole: boolean; why: string; verdict?: FileResult['checksum'] }> {
+  if (seen === null || seen.size === null) return { whole: true, why: ' (its size not checked: the envelope does not declare it)' };
+  const st = lstatOrNull(output);
+  if (!st?.isFile()) return { whole: false, why: `redone: the output there was ${st ? 'not a regular file' : 'gone'}` };
+  if (st.size !== seen.size) return { whole: false, why: `redone: the output there had ${st.size} of the ${seen.size} bytes the envelope declares (an interrupted or damaged earlier output)` };
+  if (!judge?.peek) return { whole: true, why: ` (${seen.size} bytes, as the envelope declares)` };
+  let digest: Uint8Array;
+  try {
+    digest = (await hashFile(output, run)).digest;
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    return { whole: false, why: `redone: the output there could not be read (${describeIoError(e)})` };
+  }
+  if (judge.peek(digest) === 'mismatch') return { whole: false, why: 'redone: the output there had the declared size but not the SHA-256 of the checksum list' };
+  const verdict = judge(digest); // counted: the list's verdict on this output is final
+  return { whole: true, why: ` (${seen.size} bytes, as the envelope declares${verdict.kind === 'ok' ? ', and its SHA-256 as the checksum list gives' : ''})`, verdict };
 }
 
 /** The output is in place, but --remove-source could not remove the source. */

@@ -12,7 +12,7 @@ import { isManifestName, manifestName } from '../batch/manifest.js';
 import { toSlashPath } from '../batch/relpath.js';
 import { inShard, shardKey, type Shard } from '../batch/shard.js';
 import type { FileResult } from './results.js';
-import { Walker, type FoundFile, type WalkProblem } from '../fsops/walk.js';
+import { Walker, type FoundFile, type PassedKind, type WalkProblem } from '../fsops/walk.js';
 import { UsageError } from './job.js';
 import { showPath } from './show.js';
 import { ROW_HINTS } from './statuses.js';
@@ -41,6 +41,8 @@ export type InputItem =
 export interface InputHooks {
   /** A folder PATH begins, before any of its files: its batch manifest is looked for here. */
   root?(root: string, realRoot: string): Promise<void>;
+  /** The walk passed over an entry (a link not followed, a socket, ...): counted, not a row. */
+  passed?(path: string, what: PassedKind): void;
 }
 
 /** The key of `f` for --shard: its path below the walked folder, or the PATH as given. */
@@ -95,6 +97,10 @@ export class Inputs {
       if (it.kind === 'root') {
         root = it.root;
         await hooks.root?.(it.root, it.realRoot);
+        continue;
+      }
+      if (it.kind === 'passed') {
+        if (!this.spec.shard || inShard(problemKey({ path: it.path, message: '' }, root), this.spec.shard)) hooks.passed?.(it.path, it.what);
         continue;
       }
       if (it.kind === 'problem') {

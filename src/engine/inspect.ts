@@ -9,7 +9,9 @@ import { chunkSize, parseHeader } from '../format/header.js';
 import { describeKdf } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
+import { promises as fsp } from 'node:fs';
 import { InputFile } from '../fsops/input.js';
+import { Walker, type PassedKind } from '../fsops/walk.js';
 import type { Location } from '../foreign/locate.js';
 import { describeIoError } from './results.js';
 import type { Status } from './statuses.js';
@@ -33,7 +35,16 @@ export interface InspectResult {
   format?: 'foreign';
   /** For a foreign envelope: whether IBM's asunprotect was found, where, and how. */
   asunprotect?: { found: boolean; path?: string; source?: string };
+  /**
+   * What inspect checked: `header` (steps 1-5) or `header+size` (and the size fits the layout,
+   * with a trailer, steps 7-8); never the chunks nor the content digest (verify checks those).
+   * Absent when not even the header could be read.
+   */
+  checked?: 'header' | 'header+size';
 }
+
+/** What inspect never checks, said with every envelope it reads. */
+export const NOT_CHECKED = 'chunks and content digest not checked: aenv verify checks them, the digest even without a password';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -54,15 +65,17 @@ export async function inspectFile(src: string, tool?: Location): Promise<Inspect
       chunk_size: chunkSize(h),
       batch_id: hex(h.salt.subarray(0, 8)),
     });
+    r.checked = 'header';
+    // The sizes are said only once the file's size fits the layout and it ends in a trailer:
+    // a truncated file's length would give a chunk count and a plaintext size that are not its own.
     const layout = layoutForSize(size, chunkSize(h));
-    r.chunks = layout.chunks;
-    r.plaintext_bytes = layout.plaintextLen;
-    r.content_digest = hex(parseTrailer(await f.readExactly(new Uint8Array(TRAILER_LEN), size - TRAILER_LEN)));
-    r.detail = 'header intact; structure plausible (run verify to check the content)';
+    const digest = hex(parseTrailer(await f.readExactly(new Uint8Array(TRAILER_LEN), size - TRAILER_LEN)));
+    Object.assign(r, { chunks: layout.chunks, plaintext_bytes: layout.plaintextLen, content_digest: digest, checked: 'header+size' });
+    r.detail = `header intact, and the size fits ${layout.chunks} chunk${layout.chunks === 1 ? '' : 's'} and a trailer; ${NOT_CHECKED}`;
   } catch (e) {
     if (e instanceof EnvelopeError) {
       r.status = e.status;
-      r.detail = e.message;
+      r.detail = r.checked ? `header intact, but ${e.message}: the chunk count and plaintext size are unknown` : e.message;
       if (e.status === 'not-envelope' && tool) { // decoding step 1: no magic
         r.format = 'foreign';
         r.asunprotect = tool.found ? { found: true, path: tool.path, source: tool.source } : { found: false };
@@ -75,4 +88,25 @@ export async function inspectFile(src: string, tool?: Location): Promise<Inspect
     f?.close();
   }
   return r;
+}
+
+/**
+ * The files `inspect PATH...` looks at: a PATH file as it is, a folder walked as verify walks
+ * it (files ending in `extension`, links not followed, what it passes over counted).
+ */
+export async function* inspectTargets(paths: readonly string[], extension: string): AsyncGenerator<{ file: string } | { problem: string; detail: string } | { passed: string; what: PassedKind }> {
+  const walker = new Walker({ accept: (n) => n.endsWith(extension), followSymlinks: false });
+  await walker.reserve(paths);
+  for (const p of paths) {
+    const st = await fsp.stat(p).catch(() => null);
+    if (!st?.isDirectory()) {
+      yield { file: p }; // inspectFile says what it is (missing, a FIFO, ...)
+      continue;
+    }
+    for await (const it of walker.path(p)) {
+      if (it.kind === 'file') yield { file: it.file.path };
+      else if (it.kind === 'problem') yield { problem: it.problem.path, detail: it.problem.message };
+      else if (it.kind === 'passed') yield { passed: it.path, what: it.what };
+    }
+  }
 }

@@ -10,6 +10,7 @@ import type { BackendName } from '../crypto/backend.js';
 import { BatchError } from '../batch/errors.js';
 import { parseShard, type Shard } from '../batch/shard.js';
 import type { FileResult } from './results.js';
+import type { PassedKind } from '../fsops/walk.js';
 import type { Status } from './statuses.js';
 
 /** The job cannot run as described (bad flags, no inputs, no password): exit status 2, one error line and a hint. */
@@ -198,6 +199,8 @@ export interface RunView {
    * `stop`: an interruption, which ends the wait at once.
    */
   drained?(stop?: AbortSignal): Promise<void>;
+  /** The walk passed over an entry (engine/passed.ts). */
+  passed?(path: string, what: PassedKind): void;
   note(n: Note): void;
   summary(s: Summary): void;
 }

@@ -25,6 +25,7 @@ import { Interrupted, newContext } from './context.js';
 import { DIGEST_WARNING } from './aenv.js';
 import { Inputs, type InputSpec } from './inputs.js';
 import { onInterrupt, onStreamInterrupt } from './interrupt.js';
+import { PassedOver } from './passed.js';
 import { UsageError, type DecryptJob, type EncryptJob, type Job, type RunView, type StreamInputs } from './job.js';
 import { Lookahead, runAll } from './lanes.js';
 import { OutFolder } from './out-folder.js';
@@ -138,8 +139,12 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     return fileStep(it);
   };
   const interrupt = onInterrupt(ctx, abort);
+  const passed = new PassedOver();
   try {
-    const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));
+    const source = Lookahead.of(inputs.stream({
+      root: async (root) => { for (const c of checks) await c.begin?.(root); },
+      passed: (p, what) => { passed.add(what); view.passed?.(p, what); },
+    }));
     await runAll(source, job.jobs ?? availableParallelism(), ctx, step, ({ it, r }) => {
       let shown: FileResult | null = r;
       for (const c of checks) if (shown && c.row) shown = c.row(shown, it);
@@ -171,13 +176,22 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     ...(job.command !== 'encrypt' ? { key_derivations: ctx.keys?.derivations ?? 0 } : {}),
     ...shardField(job.inputs.shard),
     ...Object.assign({}, ...parts.map((p) => p.fields ?? {})),
+    ...passed.fields(),
     exit_status: code,
   };
   const note = job.command !== 'verify' ? ''
     : pws === null ? 'passwordless check: structure and content digest only (proves the envelope arrived whole, not that it is authentic; give a password for the full check)'
-      : 'keyed check: every chunk authenticated and every content digest matched';
-  view.summary(tally.summary(verb, fields, { lines: parts.flatMap((p) => p.lines ?? []), note, mismatch }));
+      : keyedNote(tally);
+  view.summary(tally.summary(verb, fields, { lines: [...parts.flatMap((p) => p.lines ?? []), ...passed.lines()], note, mismatch }));
   return code;
+}
+
+/** What a keyed verify proved: only of the files that are ok (a summary never claims what the rows contradict). */
+function keyedNote(tally: Tally): string {
+  const ok = tally.count('ok');
+  if (tally.rows === ok) return 'keyed check: every chunk authenticated and every content digest matched';
+  if (ok === 0) return 'keyed check: no file was fully authenticated';
+  return `keyed check: every chunk authenticated and every content digest matched in the ${ok} ok file${ok === 1 ? '' : 's'} only`;
 }
 
 /** decrypt: a PATH file must end in the extension, else its output name is unknown. */

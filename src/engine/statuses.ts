@@ -9,8 +9,8 @@ import { sharedReach } from '../fsops/target/shared.js';
 import type { TargetStatus } from '../fsops/target/errors.js';
 import { showPath } from './show.js';
 
-/** The last three: the output drive's rules (engine/checks/drives.ts, docs/removable-drives.md). */
-export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing' | TargetStatus;
+/** bad-name, name-conflict, too-large (TargetStatus): the output drive's rules (engine/checks/drives.ts, docs/removable-drives.md). */
+export type Status = EnvelopeStatus | 'exists' | 'skipped' | 'io-error' | 'tool-error' | 'missing' | 'batch-mismatch' | TargetStatus;
 
 /** Each status: the exit status a run with such a row gets (at least), and its hint. */
 const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
@@ -24,6 +24,7 @@ const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
   'io-error': { exit: 1, hint: 'check free space, permissions and the medium, then run again' },
   'tool-error': { exit: 1, hint: 'run IBM\'s tool by hand on a copy of the file to see its full output (what it wrote was removed)' },
   missing: { exit: 1, hint: 'fetch it again: it was deleted, renamed or lost in transfer' },
+  'batch-mismatch': { exit: 1, hint: 'the batch manifest does not seal this envelope here: fetch the batch again, or, if you trust this file, decrypt it by itself (aenv decrypt FILE -o DIR)' },
   'bad-name': { exit: 1, hint: 'rename the envelope, or pass --portable-names to write it under a look-alike name the drive can hold (see docs/removable-drives.md)' },
   'name-conflict': { exit: 1, hint: 'the output drive holds these names as one (case, accents): rename one, decrypt them into separate folders, or pass --portable-names' },
   'too-large': { exit: 1, hint: 'the output drive\'s file system cannot hold a file this large (FAT32: 4 GiB - 1 byte): write it onto exFAT, NTFS or another disk' },
@@ -31,7 +32,7 @@ const TABLE: Record<Status, { exit: 0 | 1; hint: string }> = {
 
 /** Every status, in the order summaries list them. */
 export const STATUSES: readonly Status[] = [
-  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing',
+  'ok', 'not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'skipped', 'io-error', 'tool-error', 'missing', 'batch-mismatch',
   'bad-name', 'name-conflict', 'too-large',
 ];
 
@@ -45,6 +46,7 @@ export const HINTS: Readonly<Record<Status, string>> = {
   ok: TABLE.ok.hint, 'not-envelope': TABLE['not-envelope'].hint, unsupported: TABLE.unsupported.hint, corrupt: TABLE.corrupt.hint,
   'wrong-password': TABLE['wrong-password'].hint, exists: TABLE.exists.hint, skipped: TABLE.skipped.hint,
   'io-error': TABLE['io-error'].hint, 'tool-error': TABLE['tool-error'].hint, missing: TABLE.missing.hint,
+  'batch-mismatch': TABLE['batch-mismatch'].hint,
   'bad-name': TABLE['bad-name'].hint, 'name-conflict': TABLE['name-conflict'].hint, 'too-large': TABLE['too-large'].hint,
 };
 
@@ -71,6 +73,8 @@ export const ROW_HINTS = {
   walk: 'check that the PATH exists and is readable (permissions, a mount that went away)',
   /** A file without the AENV magic when IBM's asunprotect was not found. */
   noTool: notFoundHint('asunprotect'),
+  /** decrypt --checksums: an authentic plaintext whose SHA-256 is not the list's. */
+  checksumList: 'the envelope is intact and authentic: check that the checksum list is of these files (this version, names relative to the output tree)',
   /** verify without a password of a file without the AENV magic. */
   toolNeedsPassword: 'only IBM\'s asunprotect can check it, and it needs the password: give --password-file FILE or ASPERA_SCP_FILEPASS',
 } as const;

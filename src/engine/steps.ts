@@ -13,11 +13,11 @@ import { DEFAULT_PARAMS } from '../format/kdf-params.js';
 import { PlanError } from '../fsops/errors.js';
 import { planOutput, type Direction, type Planned } from '../fsops/plan.js';
 import type { FoundFile } from '../fsops/walk.js';
-import type { Check, FilesJob } from './checks/check.js';
+import type { Check, FilesJob, Placement } from './checks/check.js';
 import type { RunContext } from './context.js';
 import { hashFile, type FileHash } from './file-hash.js';
 import type { Sealing } from './aenv.js';
-import { decryptFile, encryptFile, protectFile, verifyFile, type WriteOptions } from './files.js';
+import { decryptFile, encryptFile, protectFile, verifyFile, type Judge, type Placer, type WriteOptions } from './files.js';
 import type { ForeignTool } from './ibm.js';
 import type { InputItem } from './inputs.js';
 import type { OutputPolicy, SealingParams } from './job.js';
@@ -100,13 +100,29 @@ function fileStep(job: FilesJob, s: StepSetup): (it: FileItem, run: RunContext) 
       return async ({ file: f }, run) => {
         const p = plan(f, 'decrypt');
         if ('refused' in p) return p.refused;
-        let judge;
+        const judgeOf = (g: FoundFile): Judge | undefined => {
+          let judge;
+          for (const c of s.checks) judge ??= c.plaintext?.(g);
+          return judge;
+        };
+        const judge = judgeOf(f);
         let limit;
-        for (const c of s.checks) {
-          judge ??= c.plaintext?.(f);
-          limit ??= c.limit?.(f);
-        }
-        return decryptFile(f, p.planned, judge || limit ? { ...opt, judge, limit } : opt, run);
+        for (const c of s.checks) limit ??= c.limit?.(f);
+        let placement: Placement | undefined;
+        for (const c of s.checks) placement ??= c.place?.(f);
+        const placer: Placer | undefined = placement && {
+          // the output of the file the envelope was sealed as, planned and judged as that file's
+          place: (seen) => {
+            const to = placement.place(seen);
+            if ('row' in to) return to;
+            if (to.file === f) return { planned: p.planned, judge };
+            const q = plan(to.file, 'decrypt');
+            if ('refused' in q) return { row: q.refused };
+            return { planned: q.planned, judge: judgeOf(to.file), warning: to.warning };
+          },
+          confirm: (seen) => placement.confirm(seen),
+        };
+        return decryptFile(f, p.planned, { ...opt, ...(judge ? { judge } : {}), ...(limit ? { limit } : {}), ...(placer ? { placer } : {}) }, run);
       };
     }
     case 'verify':

@@ -26,6 +26,11 @@ export class Tally {
     return n;
   }
 
+  /** Rows of one status so far. */
+  count(s: Status): number {
+    return this.counts.get(s) ?? 0;
+  }
+
   /** Rows that failed so far. */
   get failed(): number {
     let n = 0;

@@ -33,6 +33,8 @@ export interface Writer {
   ready(): Promise<void>;
   /** The output, named `name` in `dir`, written in full and not committed; with its SHA-256 when `sha256`. */
   write(dir: OutputDir, name: string, sha256: boolean): Promise<Written>;
+  /** Once ready: what was read of an AENV/1 envelope (file nonce, plaintext size); none for IBM's tool. */
+  envelope?(): NonNullable<FileResult['envelope']> | null;
   /** The row of a file that failed, with what the writer learnt of it (the envelope's nonce; the tool that ran). */
   failed(r: FileResult): FileResult;
   /** Starts no further read of the input (reads in flight end on their own). */

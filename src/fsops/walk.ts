@@ -45,11 +45,25 @@ export interface WalkProblem {
   message: string;
 }
 
-/** What the walk yields, in order: a folder PATH before its files, files, and problems where they occur. */
+/**
+ * What a walk passes over in a folder without taking it (docs/CLI.md "Inputs"): a symbolic link
+ * not followed (whatever its name: it may lead to a folder), and, named as the walk would take a
+ * file, a socket, a FIFO or a device; with --follow-symlinks, a link that leads nowhere.
+ */
+export type PassedKind = 'symlink' | 'broken-symlink' | 'socket' | 'fifo' | 'device';
+export const PASSED_KINDS: readonly PassedKind[] = ['symlink', 'broken-symlink', 'socket', 'fifo', 'device'];
+
+/** What the walk yields, in order: a folder PATH before its files, files, what it passes over, and problems where they occur. */
 export type WalkItem =
   | { kind: 'root'; root: string; realRoot: string }
   | { kind: 'file'; file: FoundFile }
+  | { kind: 'passed'; path: string; what: PassedKind }
   | { kind: 'problem'; problem: WalkProblem };
+
+/** The kind of a folder entry that is neither a folder nor a regular file (null: it is one of those). */
+function specialKind(ent: { isSocket(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): PassedKind | null {
+  return ent.isSocket() ? 'socket' : ent.isFIFO() ? 'fifo' : ent.isCharacterDevice() || ent.isBlockDevice() ? 'device' : null;
+}
 
 export interface WalkOptions {
   /** Which files to take: a predicate on the base name. */
@@ -219,11 +233,19 @@ export class Walker {
     for (const problem of problems) yield { kind: 'problem', problem };
     // Only what may be taken is stat()ed, STAT_BATCH entries at a time (each stat is a round
     // trip to the thread pool; one after the other they would dominate the walk of a large tree).
+    const passed: WalkItem[] = [];
     const wanted = entries.filter((ent) => {
       const isLink = ent.isSymbolicLink();
-      if (isLink) return this.opt.followSymlinks; // not followed otherwise
+      const at = (): string => path.join(full, ent.name);
+      if (isLink) {
+        if (!this.opt.followSymlinks) passed.push({ kind: 'passed', path: at(), what: 'symlink' }); // not followed
+        return this.opt.followSymlinks;
+      }
+      const special = specialKind(ent);
+      if (special && this.opt.accept(ent.name)) passed.push({ kind: 'passed', path: at(), what: special });
       return ent.isDirectory() || (ent.isFile() && this.opt.accept(ent.name) && !isTempName(ent.name));
     });
+    yield* passed;
     entries = [];
     for (let b = 0; b < wanted.length; b += STAT_BATCH) {
       const batch = wanted.slice(b, b + STAT_BATCH);
@@ -249,7 +271,7 @@ export class Walker {
     const child = path.join(root, childRel);
     const st = stat.st;
     if (st === null) {
-      if (isLink) return null; // a dangling link: nothing to read
+      if (isLink) return { kind: 'passed', path: child, what: 'broken-symlink' }; // a dangling link: nothing to read
       return { kind: 'problem', problem: { path: child, message: `cannot stat (${errText(stat.err)})` } };
     }
     if (st.isSymbolicLink()) return null; // replaced by a link since the listing: not followed
@@ -259,6 +281,10 @@ export class Walker {
       if (this.visited.has(id) || this.skipped(st)) return null; // listed already (a loop, or a second link to it), or the -o folder
       this.visited.add(id);
       return { kind: 'dir', linked, id: { dev: st.dev, ino: st.ino } };
+    }
+    if (!st.isFile() && isLink && this.opt.accept(ent.name)) { // a followed link to a socket, FIFO or device
+      const special = specialKind(st);
+      if (special) return { kind: 'passed', path: child, what: special };
     }
     if (!st.isFile() || isTempName(ent.name) || !this.opt.accept(ent.name)) return null;
     if (this.again(st, linked, false)) return null; // the same file reached twice (two PATHs, or links)

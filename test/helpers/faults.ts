@@ -108,7 +108,7 @@ export async function waitFor(pred: () => boolean, ms: number): Promise<boolean>
 export function rowsOf(stdout: string): { rows: Record<string, unknown>[]; summary: Record<string, unknown> } {
   const all = jsonLines(stdout);
   const summary = all.find((r) => 'summary' in r)?.['summary'] as Record<string, unknown>;
-  return { rows: all.filter((r) => !('summary' in r)), summary };
+  return { rows: all.filter((r) => !('summary' in r) && !('passed_over' in r)), summary };
 }
 
 /** A stack trace in text (Node prints "    at fn (file:line:col)"). */

@@ -7,6 +7,8 @@
 //   begin      a folder PATH begins, before any of its files
 //   plan       an output is planned for a file, before anything is opened or written: the check
 //              keeps it, or refuses it (PlanError: the file fails with the reason and a hint)
+//   place      decrypt: once the file's header is read, the file its plaintext is named after
+//              (a batch manifest names it by the envelope), or a row without an output
 //   plaintext  decrypt: the judge of the file's plaintext, asked with its SHA-256 before the
 //              commit (a mismatch is not committed)
 //   limit      decrypt: the check of the plaintext's size, asked once the envelope says it,
@@ -23,8 +25,8 @@ import type { FileHash } from '../file-hash.js';
 import type { Planned } from '../../fsops/plan.js';
 import type { FoundFile } from '../../fsops/walk.js';
 import type { RunContext } from '../context.js';
-import type { Sealing } from '../aenv.js';
-import type { Judge } from '../files.js';
+import type { Sealing, Seen } from '../aenv.js';
+import type { Judge, Placed } from '../files.js';
 import type { InputItem, Inputs } from '../inputs.js';
 import type { FileInputs, Job, Note } from '../job.js';
 import type { OutFolder } from '../out-folder.js';
@@ -67,8 +69,17 @@ export interface CheckSetup {
   emit(r: FileResult): Promise<void>;
 }
 
+/** decrypt: where one file's plaintext goes, by what its header says. */
+export interface Placement {
+  /** The file whose output it takes (itself, or the file it was sealed as), or a row without an output. */
+  place(seen: Seen | null): { file: FoundFile; warning?: string } | Extract<Placed, { row: unknown }>;
+  /** Written, before the commit: why it is not the envelope sealed under that name, or null. */
+  confirm(seen: Seen): string | null;
+}
+
 export interface Check {
   begin?(root: string): Promise<void>;
+  place?(file: FoundFile): Placement | undefined;
   plan?(file: FoundFile, planned: Planned): Planned;
   plaintext?(file: FoundFile): Judge | undefined;
   limit?(file: FoundFile): ((bytes: number) => void) | undefined;

@@ -92,6 +92,11 @@ abstract class ChecksumRun implements Check {
     return { kind, detail: kind === 'extra' ? 'not in the checksum list' : v.detail };
   }
 
+  /** What the verdict on `key` would be, not counted (--skip-existing: an output already there). */
+  protected peek(key: string, digest: Uint8Array): ChecksumOutcome {
+    return this.check.peek(key, digest);
+  }
+
   /** The file `key` is there, even if its row failed before it could be hashed: not missing. */
   protected seenKey(key: string): void {
     const i = this.list.entries.indexOf(key);
@@ -107,8 +112,13 @@ abstract class ChecksumRun implements Check {
    * MAX_KEPT_PROBLEMS, then how many more).
    */
   async finish(): Promise<void> {
+    let count = 0;
+    let top: string | null | undefined; // the first folder all missing names share (undefined: none yet; null: none)
     for (const e of this.check.missingEntries((i) => this.present.has(i))) {
       this.counts.missing++;
+      count++;
+      const first = e.path.includes('/') ? e.path.slice(0, e.path.indexOf('/')) : null;
+      top = top === undefined ? first : top === first ? top : null;
       await this.o.emit({ ...this.missingAt(e.path), status: 'missing', bytes: 0, detail: missingDetail(e), checksum: { kind: 'missing', detail: missingDetail(e) } });
     }
     for (const l of problemLines(this.file, this.list.problems)) this.o.note({ level: 'plain', text: l });
@@ -116,6 +126,13 @@ abstract class ChecksumRun implements Check {
     const more = errors + warnings;
     if (more) {
       this.o.note({ level: 'plain', text: `${this.file}: ${more} more bad or repeated line${more === 1 ? '' : 's'} not shown (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})` });
+    }
+    const prefix = commonFolder(count, top ?? null, this.list.entries.size);
+    if (prefix !== null) {
+      this.o.note({
+        level: 'hint',
+        text: `${count} of the ${this.list.entries.size} names in ${showPath(this.file)} are missing, and they all start with "${prefix}": the list was made from the folder above (e.g. find ${prefix.slice(0, -1)} -type f -exec sha256sum {} +); make it inside that folder, or drop the prefix: sed 's#  ${prefix}#  #'`,
+      });
     }
   }
 
@@ -148,7 +165,7 @@ class PlaintextChecksums extends ChecksumRun {
 
   plaintext(f: FoundFile): Judge | undefined {
     const key = this.keyOf(f);
-    return key === null ? undefined : (sha) => this.verdict(key, sha);
+    return key === null ? undefined : Object.assign((sha: Uint8Array) => this.verdict(key, sha), { peek: (sha: Uint8Array) => this.peek(key, sha) });
   }
 
   async seen(item: InputItem, r: FileResult): Promise<FileResult> {
@@ -234,4 +251,13 @@ function decryptRow(r: FileResult): FileResult {
   if (v.kind === 'ok') return { ...r, detail: `${r.detail}; plaintext ${v.detail}` };
   if (v.kind === 'extra') return { ...r, warning: r.warning ? `${r.warning}; plaintext ${v.detail}` : `plaintext ${v.detail}` };
   return r;
+}
+
+/**
+ * The leading folder (`enc/`) that every missing name shares, when most of the list is missing
+ * (the list was made one folder up, as `find enc -type f -exec sha256sum {} +` makes it); else null.
+ */
+export function commonFolder(missing: number, top: string | null, listed: number): string | null {
+  if (missing < 2 || missing * 2 < listed || top === null) return null;
+  return `${top}/`;
 }

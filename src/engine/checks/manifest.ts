@@ -6,11 +6,13 @@
 // only be said to be there. The run fails (exit 1) when the batch does not match; with
 // --manifest, a folder PATH without one fails the run before any work.
 
-import { lstatSync, promises as fsp } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, promises as fsp, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { ManifestCheck, BATCH_KINDS, type BatchKind, type BatchRow } from '../../batch/manifest-check.js';
-import { ManifestError, manifestName } from '../../batch/manifest.js';
-import { toSlashPath } from '../../batch/relpath.js';
+import { ManifestError, manifestName, type Manifest } from '../../batch/manifest.js';
+import { OFF_FILE_NONCE } from '../../format/constants.js';
+import { hasMagic } from '../../format/header.js';
+import { quoteName, toSlashPath } from '../../batch/relpath.js';
 import { inShard } from '../../batch/shard.js';
 import type { FoundFile } from '../../fsops/walk.js';
 import type { InputItem } from '../inputs.js';
@@ -20,7 +22,7 @@ import { hasPasswordSource } from '../passwords.js';
 import { failure, type FileResult } from '../results.js';
 import { showPath } from '../show.js';
 import { BATCH_HINTS } from '../statuses.js';
-import type { Check, CheckModule, CheckSetup, FilesJob, Refusal, SummaryPart } from './check.js';
+import type { Check, CheckModule, CheckSetup, FilesJob, Placement, Refusal, SummaryPart } from './check.js';
 
 type ManifestState = 'ok' | 'invalid' | 'needs-password' | 'absent';
 
@@ -30,6 +32,11 @@ interface Root {
   state: ManifestState;
   error?: string;
   check?: ManifestCheck;
+  manifest?: Manifest;
+  /** decrypt: the file whose plaintext goes out under each entry's name, by entry. */
+  claims: Map<number, string>;
+  /** decrypt: whether each entry's own path holds its envelope, by entry (read once). */
+  inPlace: Map<number, boolean>;
   /** Entries of its manifest. */
   entries: number;
   /** Rows decided at the end (renamed, duplicate), by path below the root. */
@@ -81,7 +88,7 @@ class TreeManifest implements Check {
   async begin(root: string): Promise<void> {
     const { extension, shard, filesFrom } = this.o.inputs;
     const file = path.join(root, manifestName(extension));
-    const r: Root = { root, file, state: 'ok', entries: 0, held: new Map() };
+    const r: Root = { root, file, state: 'ok', entries: 0, held: new Map(), claims: new Map(), inPlace: new Map() };
     if (!present(root, extension)) {
       if (!this.o.job.manifest) return;
       r.state = 'absent';
@@ -93,6 +100,9 @@ class TreeManifest implements Check {
         const opened = await readManifest(file, this.o.ctx);
         const inScope = filesFrom !== undefined ? () => false : shard ? (p: string) => inShard(p, shard) : undefined;
         r.check = new ManifestCheck(opened.manifest, inScope ? { inScope } : {});
+        r.manifest = opened.manifest;
+        // decrypt commits a plaintext only as the content sealed under its name: every digest is computed
+        if (this.o.job.command === 'decrypt') this.o.ctx.checkDigest = 'always';
         r.entries = opened.manifest.entries.length;
         if (opened.warning) this.o.note({ level: 'warning', text: `${showPath(file)}: ${opened.warning}` });
       } catch (e) {
@@ -104,6 +114,69 @@ class TreeManifest implements Check {
       }
     }
     this.roots.set(root, r);
+  }
+
+  /**
+   * decrypt: the plaintext of a listed envelope goes out under the name the manifest lists for it
+   * (docs/CLI.md "Batches"), wherever the envelope now sits; a second copy of it is skipped; an
+   * envelope the manifest does not list, or a listed one altered, is committed nowhere.
+   */
+  place(f: FoundFile): Placement | undefined {
+    const root = f.root === null || f.listed ? undefined : this.roots.get(f.root);
+    const m = root?.manifest;
+    if (this.o.job.command !== 'decrypt' || !root || !m) return undefined;
+    const rel = toSlashPath(f.rel, path.sep);
+    const li = m.byPath.get(rel);
+    let entry: number | undefined;
+    const mismatch = (detail: string) => ({ row: { status: 'batch-mismatch' as const, detail: `${detail}: nothing of it was committed` } });
+    return {
+      place: (seen) => {
+        if (!seen) return mismatch('not an AENV/1 envelope, so not one of the batch its manifest seals');
+        const hi = m.byNonce.get(seen.nonce);
+        if (hi === undefined) {
+          return mismatch(li !== undefined
+            ? `another envelope (file nonce ${seen.nonce.slice(0, 16)}...) than the one the batch manifest seals under this name (replaced, e.g. by an older version)`
+            : 'an envelope the batch manifest does not list (extra: not sealed in this batch)');
+        }
+        const e = m.entries[hi]!;
+        if (seen.size !== null && seen.size !== e.size) {
+          return mismatch(`the envelope sealed as ${quoteName(e.path)} (same file nonce), but its plaintext size ${seen.size} is not the manifest's ${e.size}: altered after sealing`);
+        }
+        entry = hi;
+        if (hi === li) {
+          root.claims.set(hi, f.path);
+          return { file: f };
+        }
+        // Not in its place: the copy in its place (when there is one) is decrypted, this one not.
+        const sealedAs = `sealed as ${quoteName(e.path)}`;
+        if (this.inPlace(root, hi, e.path)) {
+          return { row: { status: 'skipped', detail: `a copy of the envelope ${sealedAs}, which is in its place: not decrypted twice` } };
+        }
+        const first = root.claims.get(hi);
+        if (first !== undefined && first !== f.path) {
+          return { row: { status: 'skipped', detail: `another copy of the envelope ${sealedAs}, already decrypted from ${showPath(first)}` } };
+        }
+        root.claims.set(hi, f.path);
+        const sealed = sealedFile(f, root.root, e.path);
+        if (!sealed) return { row: { status: 'io-error', detail: `the envelope ${sealedAs}: its sealed folder is not in the tree, so its output has nowhere to go beside it; decrypt with -o DIR` } };
+        return { file: sealed, warning: `found as ${quoteName(rel)} but ${sealedAs}: its plaintext was written under its sealed name` };
+      },
+      confirm: (seen) => {
+        const e = entry === undefined ? undefined : m.entries[entry];
+        if (!e || seen.digest === null || seen.digest === e.digest) return null;
+        return `the envelope sealed as ${quoteName(e.path)} (same file nonce), but its content digest ${seen.digest.slice(0, 16)}... is not the manifest's ${e.digest.slice(0, 16)}...: altered after sealing; nothing of it was committed`;
+      },
+    };
+  }
+
+  /** Whether the entry's own path holds its envelope (its header's file nonce), read once per entry. */
+  private inPlace(root: Root, entry: number, rel: string): boolean {
+    let known = root.inPlace.get(entry);
+    if (known === undefined) {
+      known = nonceAt(path.join(root.root, ...rel.split('/'))) === root.manifest!.entries[entry]!.nonce;
+      root.inPlace.set(entry, known);
+    }
+    return known;
   }
 
   /** The row with its batch kind; null when the kind is known only at the end (the row is held). */
@@ -122,7 +195,17 @@ class TreeManifest implements Check {
       root.held.set(rel, r);
       return null;
     }
-    return withKind(r, row);
+    return this.withStatus(withKind(r, row));
+  }
+
+  /**
+   * verify: an envelope not in its sealed place is `batch-mismatch` (its own failure, if any,
+   * stands). decrypt decided each file's status when it placed it (place()).
+   */
+  private withStatus(r: FileResult): FileResult {
+    const kind = r.batch?.kind;
+    if (this.o.job.command !== 'verify' || r.status !== 'ok' || !kind || kind === 'ok' || kind === 'unchecked' || kind === 'missing') return r;
+    return { ...r, status: 'batch-mismatch', detail: `${r.detail}; but not where the batch manifest seals it (${kind})` };
   }
 
   /**
@@ -143,9 +226,11 @@ class TreeManifest implements Check {
   async finish(): Promise<void> {
     for (const root of this.roots.values()) {
       if (!root.check) continue;
-      for (const row of root.check.finish()) {
+      const rows = root.check.finish();
+      if (this.o.job.command === 'decrypt') decidedByDecrypt(rows, root.held);
+      for (const row of rows) {
         const held = root.held.get(row.path);
-        if (held) await this.o.emit(withKind(held, row));
+        if (held) await this.o.emit(this.withStatus(withKind(held, row)));
         else {
           await this.o.emit({
             path: path.join(root.root, ...row.path.split('/')), status: 'missing', bytes: 0, detail: row.detail, batch: { kind: 'missing' },
@@ -203,4 +288,56 @@ class TreeManifest implements Check {
 
 function withKind(r: FileResult, row: BatchRow): FileResult {
   return { ...r, batch: row.kind === 'ok' ? { kind: 'ok' } : { kind: row.kind, detail: row.detail } };
+}
+
+/**
+ * decrypt: of several copies of one listed envelope, none in its place, the one decrypted is the
+ * `renamed` one and the others `duplicate` (the check calls the first seen renamed; the lanes may
+ * have decrypted another first).
+ */
+function decidedByDecrypt(rows: BatchRow[], held: Map<string, FileResult>): void {
+  const byEntry = new Map<string, BatchRow[]>();
+  for (const row of rows) {
+    if (row.holds && (row.kind === 'renamed' || row.kind === 'duplicate')) byEntry.set(row.holds.path, [...(byEntry.get(row.holds.path) ?? []), row]);
+  }
+  for (const group of byEntry.values()) {
+    const renamed = group.find((r) => r.kind === 'renamed');
+    const decrypted = group.find((r) => held.get(r.path)?.status === 'ok');
+    if (!renamed || !decrypted || renamed === decrypted) continue;
+    [renamed.kind, decrypted.kind] = [decrypted.kind, renamed.kind];
+    [renamed.detail, decrypted.detail] = [`another copy of the envelope listed as ${quoteName(renamed.holds!.path)} (also found as ${quoteName(decrypted.path)})`,
+      `the envelope the manifest lists as ${quoteName(decrypted.holds!.path)}, under another name`];
+  }
+}
+
+/** The file a listed envelope was sealed as: its path below the root, its folder as it is now (null: not there). */
+function sealedFile(f: FoundFile, root: string, rel: string): FoundFile | null {
+  const p = path.join(root, ...rel.split('/'));
+  let dirId = f.dirId;
+  if (path.dirname(p) !== path.dirname(f.path)) {
+    const st = lstatSync(path.dirname(p), { throwIfNoEntry: false });
+    if (!st?.isDirectory()) return null;
+    dirId = { dev: st.dev, ino: st.ino };
+  }
+  return { ...f, path: p, rel: rel.split('/').join(path.sep), dirId };
+}
+
+/** The file nonce (hex) in the header of the regular file at `p`, or null (not there, not an envelope). Never follows a link. */
+function nonceAt(p: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(p, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0));
+  } catch {
+    return null;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const b = new Uint8Array(OFF_FILE_NONCE + 32);
+    if (readSync(fd, b, 0, b.length, 0) !== b.length || !hasMagic(b)) return null;
+    return Buffer.from(b.subarray(OFF_FILE_NONCE)).toString('hex');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
