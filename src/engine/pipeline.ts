@@ -251,7 +251,15 @@ export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, dept
     });
   };
   const source = blocks[Symbol.asyncIterator]();
-  let next: Promise<IteratorResult<Block>> | null = source.next();
+  // The next block is asked for at once, but awaited only once a block in flight is free: if
+  // the source fails meanwhile (a stream cut short, a read error) while the oldest block is
+  // being written, that failure must wait for its turn, not end the process as unhandled.
+  const pull = (): Promise<IteratorResult<Block>> => {
+    const p = source.next();
+    p.catch(() => undefined); // awaited in turn below
+    return p;
+  };
+  let next: Promise<IteratorResult<Block>> | null = pull();
   try {
     while (next || inFlight.length) {
       if (next && inFlight.length < depth) {
@@ -265,7 +273,7 @@ export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, dept
             const done = work('open', r.value, 0);
             done.catch(() => undefined); // awaited in turn below
             inFlight.push({ block: r.value, done });
-            next = source.next();
+            next = pull();
           }
           continue;
         }
