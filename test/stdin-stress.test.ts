@@ -1,5 +1,5 @@
 // `decrypt -` under awkward timing (issue 22: once, a 2 GiB envelope on standard input, written
-// to a terminal, ended after ~3 s with "no trailer"; never again).
+// to a terminal, ended after ~3 s with "no trailer"; never again). In three parts:
 //
 // In process: decryptStream fed by a source of random piece sizes and pauses, written to a sink
 // that calls back late, on the worker threads past the first MiB: no input buffer is ever
@@ -8,11 +8,24 @@
 //
 // The race the stress harness found: a source that fails (a stream cut short) while opened blocks
 // wait for a slow writer left a rejection unhandled, and the process died with a stack trace.
+//
+// From the outside: the built binary and `node bin/aenv.js` with standard input a regular file,
+// a pipe fed fast and one fed in irregular pieces with pauses, and standard output a file, a pipe
+// read slowly with stops, and a real pseudo-terminal (cooked with standard error on it as in a
+// terminal, raw, read with stops and resized); every output equals the plaintext, and on two runs
+// strace sees one reader of fd 0, no seek, every byte of the file read once and one read of 0 at
+// its very end. The harness is bench/stdin-stress.mjs (run it by hand for as long as you like);
+// its controls show that it catches the symptom: a file cut short or still being written while
+// read ends as in the issue, a second reader of the same open file fails a chunk.
 
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module, shared with the hand-run harness
+import { BINARY, describeCase, makeEnvelope, rngOf, runCase, runControls } from '../bench/stdin-stress.mjs';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext } from '../src/engine/context.js';
 import { newEncoder } from '../src/engine/files.js';
@@ -21,20 +34,9 @@ import { decryptStream } from '../src/engine/stdio.js';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
 import { DEFAULT_PARAMS } from '../src/format/kdf-params.js';
 import { getBackend } from './helpers/backends.js';
+import { CLI_ONLY, passwordFile, tempDir, UNDER_MUTATION } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
-
-/** A small seeded generator (mulberry32). */
-function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const node = getBackend('node');
 const keys = new KeyCache(node, passwordBytes('stress'));
 
@@ -136,7 +138,7 @@ async function unhandledDuring(fn: () => Promise<unknown>): Promise<unknown[]> {
   return seen;
 }
 
-describe('a source that fails while opened blocks wait for a slow writer (found by a stress test of decrypt -)', () => {
+describe('a source that fails while opened blocks wait for a slow writer (found by bench/stdin-stress.mjs)', () => {
   // Bug guarded: openBlocks asked its source for the next block and, with `depth` blocks in
   // flight, went on to hand out the oldest one with no handler on that request; when the source
   // failed meanwhile (a stream that ended early: "no trailer"; a read error), the rejection was
@@ -196,5 +198,67 @@ describe('a source that fails while opened blocks wait for a slow writer (found 
       expect(unhandled.map(String), `round ${round}`).toEqual([]);
       expect(caught).toMatchObject({ status: 'corrupt', message: expect.stringMatching(/no trailer/) });
     }
+  }, 60_000);
+});
+
+const canStrace = existsSync('/usr/bin/strace') && spawnSync('/usr/bin/strace', ['-f', '-o', '/dev/null', '/bin/true']).status === 0;
+const python = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import pty, termios, fcntl']).status === 0;
+const built = existsSync(BINARY);
+
+describe.skipIf(UNDER_MUTATION)(`aenv decrypt - from the outside: files, pipes, slow readers, a terminal${CLI_ONLY}`, () => {
+  const tmp = tempDir('aenv-stdin-stress-');
+  let pw = '';
+  const env: Record<string, { path: string; bytes: number; plain: number; sha256: string; name: string }> = {};
+  beforeAll(async () => {
+    if (!python) throw new Error('python3 with pty/termios is needed to drive a pseudo-terminal (Debian: python3)');
+    pw = passwordFile(tmp.dir);
+    env['empty'] = await makeEnvelope(tmp.dir, 'empty', 0, { chunk: 4096, pw });
+    env['small'] = await makeEnvelope(tmp.dir, 'small', 70_001, { chunk: 4096, suite: 'chacha20-poly1305', pw });
+    env['3m'] = await makeEnvelope(tmp.dir, 'three', 3 * MiB + 13, { chunk: 65536, pw });
+    env['9m'] = await makeEnvelope(tmp.dir, 'nine', 9 * MiB + 7, { chunk: MiB, suite: 'chacha20-poly1305', pw });
+    env['32m'] = await makeEnvelope(tmp.dir, 'large', 32 * MiB + 3, { chunk: 65536, pw });
+  }, 60_000);
+  afterAll(() => tmp.cleanup());
+
+  // Each standard input with each standard output, on both programs, over envelopes of every
+  // shape; conditions around them (pinned to one CPU, small heaps, freezes) spread among them.
+  const STDINS = ['file', 'pipe', 'pipe-slow'] as const;
+  const STDOUTS = ['file', 'pipe-slow', 'pty', 'pty-stop'] as const;
+  const NAMES = ['32m', 'small', '9m', '3m', 'empty', '32m'];
+  const cases = STDINS.flatMap((stdin, i) => STDOUTS.map((stdout, j) => {
+    const k = i * STDOUTS.length + j;
+    return {
+      id: k, seed: 7919 * (k + 1), name: NAMES[k % NAMES.length]!, program: k % 2 === 0 && built ? 'bin' : 'node', stdin,
+      stdout: stdout === 'pty' && k % 3 === 0 ? 'pty-raw' : stdout,
+      stderrTty: stdout === 'pty', args: k % 5 === 1 ? ['--check-digest'] : k % 7 === 3 ? ['--backend', 'noble'] : [],
+      pin: k % 4 === 2, smallHeap: k % 5 === 3, freeze: stdout === 'pipe-slow' && k % 2 === 1, hog: false, strace: null, fuse: false,
+    };
+  }));
+
+  it.concurrent.each(cases.map((c) => [`${c.program} in=${c.stdin} out=${c.stdout}${c.stderrTty ? '+err' : ''} ${c.name}`, c] as const))('%s', async (_what, c0) => {
+    const c = { ...c0, envelope: env[c0.name]! };
+    const r = await runCase(c, { pw, work: tmp.dir });
+    expect(r.ok, `${describeCase(c)}: ${r.why}`).toBe(true);
+  }, 120_000);
+
+  it.skipIf(!canStrace)(`strace: fd 0 read by one stream only, every byte once, one read of 0 at the end (binary and node)${canStrace ? '' : ' (SKIPPED: strace cannot trace here)'}`, async () => {
+    for (const program of built ? ['bin', 'node'] : ['node']) {
+      const c = {
+        id: `strace-${program}`, seed: 5, envelope: env['9m']!, program, stdin: 'file', stdout: 'pty', stderrTty: true, args: [],
+        pin: false, smallHeap: false, freeze: false, hog: false, strace: `${tmp.dir}/strace-${program}.log`, fuse: false,
+      };
+      const r = await runCase(c, { pw, work: tmp.dir });
+      expect(r.ok, `${describeCase(c)}: ${r.why}`).toBe(true);
+      expect(r.fd0).toMatchObject({ bytes: env['9m']!.bytes, zeros: 1, problem: null });
+    }
+  }, 120_000);
+
+  it('the symptom on purpose: a file cut short or still being written while read ends as in the issue; a second reader of the same open file fails a chunk', async () => {
+    const [cut, copying, shared] = await runControls(env['9m'], { pw, work: tmp.dir, program: built ? 'bin' : 'node' });
+    expect(cut.exit).toBe(1);
+    expect(cut.stderr).toMatch(/^aenv: error: standard input: no trailer \(the envelope is truncated/);
+    expect(copying.exit).toBe(1);
+    expect(shared.exit).toBe(1);
+    expect(shared.stderr).toMatch(/^aenv: error: standard input: chunk \d+ at offset \d+ failed authentication/);
   }, 60_000);
 });
