@@ -15,8 +15,8 @@
 // terminal, raw, read with stops and resized); every output equals the plaintext, and on two runs
 // strace sees one reader of fd 0, no seek, every byte of the file read once and one read of 0 at
 // its very end. The harness is bench/stdin-stress.mjs (run it by hand for as long as you like);
-// its controls show that it catches the symptom: a file cut short or still being written while
-// read ends as in the issue, a second reader of the same open file fails a chunk.
+// its controls show that it catches the symptom: a file cut short while read ends as in the
+// issue, one still being written says so, a second reader of the same open file fails a chunk.
 
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -253,11 +253,13 @@ describe.skipIf(UNDER_MUTATION)(`aenv decrypt - from the outside: files, pipes, 
     }
   }, 120_000);
 
-  it('the symptom on purpose: a file cut short or still being written while read ends as in the issue; a second reader of the same open file fails a chunk', async () => {
+  it('the symptom on purpose: a file cut short while read ends as in the issue; one still being written says so; a second reader of the same open file fails a chunk', async () => {
     const [cut, copying, shared] = await runControls(env['9m'], { pw, work: tmp.dir, program: built ? 'bin' : 'node' });
     expect(cut.exit).toBe(1);
     expect(cut.stderr).toMatch(/^aenv: error: standard input: no trailer \(the envelope is truncated/);
     expect(copying.exit).toBe(1);
+    expect(copying.stderr).toMatch(/^aenv: error: standard input: changed while being read \(size \d+ -> \d+\): the file is still being written/);
+    expect(copying.stderr).toMatch(/\naenv: hint: the file was being written by something else; run again once it is complete$/);
     expect(shared.exit).toBe(1);
     expect(shared.stderr).toMatch(/^aenv: error: standard input: chunk \d+ at offset \d+ failed authentication/);
   }, 60_000);

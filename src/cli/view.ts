@@ -157,7 +157,7 @@ export class StreamView implements RunView {
     }
     if (r.status === 'ok' && !r.warning) return;
     this.err.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${r.status === 'ok' ? r.warning : r.detail}\n`);
-    const hint = STREAM_HINTS[r.status] ?? HINTS[r.status];
+    const hint = r.hint ?? STREAM_HINTS[r.status] ?? HINTS[r.status];
     if (r.status !== 'ok' && hint) this.err.write(`aenv: hint: ${hint}\n`);
   }
 
