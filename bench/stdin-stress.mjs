@@ -1,14 +1,15 @@
 // Stress test of `aenv decrypt -` (issue 22: once, a 2 GiB envelope on standard input, output
 // to a terminal, ended after ~3 s with "no trailer" and did not do it again). Runs the built
 // binary (dist/aenv) and `node bin/aenv.js` again and again on envelopes of many sizes and chunk
-// sizes, standard input being a regular file, a pipe fed fast, or a pipe fed in irregular pieces
-// with pauses, and standard output /dev/null, a file, a pipe read fast or slowly with stops, or
-// a real pseudo-terminal (Python's pty: raw or cooked, read fast, slowly, or with stops, resized
-// on the way: SIGWINCH), with --backend noble, --check-digest, --jobs, both threads pinned to one
-// CPU (taskset), small V8 heaps (more collections), SIGSTOP/SIGCONT freezes, and a CPU hog beside
-// it. Every output is compared with the plaintext's SHA-256; exit status and standard error
-// must be those of a success. A sample of runs goes under `strace -f` and its reads of fd 0 are
-// checked: one reader, no seek, the bytes read add up to the file, one read of 0 at the end.
+// sizes. Standard input: a regular file, a pipe or a socket pair, fed fast or in irregular
+// pieces with pauses. Standard output: /dev/null, a file, a pipe or a socket pair read fast or
+// slowly with stops, or a real pseudo-terminal (Python's pty: raw or cooked, read fast, slowly or
+// with stops, resized on the way (SIGWINCH), its O_NONBLOCK switched on and off under aenv's
+// writes). Around them: --backend noble, --check-digest, --jobs, every thread pinned to one CPU
+// (taskset), small V8 heaps (more collections), SIGSTOP/SIGCONT freezes, a CPU hog beside it.
+// Every output is compared with the plaintext's SHA-256; exit status and standard error must be
+// those of a success. A sample of runs goes under `strace -f` and its reads of fd 0 are checked:
+// one at a time, no seek, the bytes read add up to the file, one read of 0 at the end.
 //
 //   node bench/stdin-stress.mjs [--minutes M] [--large SIZES] [--parallel N] [--hog] [--fuse]
 //
@@ -40,10 +41,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import {
-  appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync,
+  constants as fsConstants, appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync,
   readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -90,7 +92,14 @@ if pid == 0:
     os.close(master)
     os.close(slave)
     os.execvp(cfg['argv'][0], cfg['argv'])
-os.close(slave)
+# nonblock: keep a descriptor of the terminal's own open file (the child's standard output shares
+# it) and switch O_NONBLOCK on and off under the child's writes, as another program on the same
+# terminal may; the child's end is then seen by waitpid, not by EIO.
+nonblock = cfg.get('nonblock', False)
+if not nonblock:
+    os.close(slave)
+status = None
+toggles = 0
 h = hashlib.sha256()
 n = 0
 carry = b''
@@ -120,8 +129,19 @@ while True:
             time.sleep(rng.uniform(0, 0.004))
     else:
         size = 65536
-    r, _, _ = select.select([master], [], [], 0.5)
+    if nonblock:
+        if rng.random() < 0.05:
+            fl = fcntl.fcntl(slave, fcntl.F_GETFL)
+            fcntl.fcntl(slave, fcntl.F_SETFL, fl ^ os.O_NONBLOCK)
+            toggles += 1
+        if status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = st
+    r, _, _ = select.select([master], [], [], 0.3 if status is not None else 0.5)
     if not r:
+        if status is not None:
+            break
         continue
     try:
         d = os.read(master, size)
@@ -142,12 +162,13 @@ while True:
         d = d.replace(b'\r\n', b'\n')
     h.update(d)
 h.update(carry)
-_, status = os.waitpid(pid, 0)
+if status is None:
+    _, status = os.waitpid(pid, 0)
 print(json.dumps({
     'exit': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
     'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
     'bytes': n, 'sha256': h.hexdigest(), 'tail': tail.decode('latin-1'),
-    'resizes': resizes, 'stops': stops, 'timedOut': timed_out,
+    'resizes': resizes, 'stops': stops, 'toggles': toggles, 'timedOut': timed_out,
 }))
 `;
 
@@ -209,8 +230,11 @@ export function edgeSizes(C) {
 /**
  * A case: which program, which envelope, standard input and output, and the conditions around it.
  *   program: 'bin' | 'node'
- *   stdin:   'file' | 'pipe' | 'pipe-slow'
- *   stdout:  'null' | 'file' | 'pipe' | 'pipe-slow' | 'pty' | 'pty-raw' | 'pty-slow' | 'pty-stop'
+ *   stdin:   'file' | 'pipe' | 'pipe-slow' (real pipes, fed by cat or in irregular pieces) |
+ *            'socket' | 'socket-slow' (the socket pair Node's spawn makes, fed from here)
+ *   stdout:  'null' | 'file' | 'pipe' | 'pipe-slow' (a FIFO, read fast or with stops) | 'socket' |
+ *            'socket-slow' | 'pty' | 'pty-raw' | 'pty-slow' | 'pty-stop' | 'pty-nonblock' (O_NONBLOCK
+ *            switched on and off under aenv's writes)
  *   stderrTty: with a pty, standard error on it too (as in a terminal; else a file)
  *   args:    extra flags (--backend noble, --check-digest, --jobs N)
  *   pin:     taskset -c 0 (every thread on one CPU)
@@ -225,13 +249,46 @@ export function describeCase(c) {
     c.strace ? 'strace' : '', c.fuse ? 'fuse' : ''].filter(Boolean).join(' ');
 }
 
+/**
+ * Feeds a file into a real pipe (standard output) in pieces of 1 B .. 256 KiB, log-uniform,
+ * pausing now and then (a few seconds in all, whatever the size). os.write, and the rest written
+ * again after a short write: sys.stdout.buffer.write returned short counts, silently, when the
+ * feeder was stopped (SIGSTOP) in a write, and the stream lost bytes (seen here: aenv rightly
+ * said "no trailer").
+ */
+export const SLOW_FEEDER = String.raw`
+import os, random, sys, time
+path, rng = sys.argv[1], random.Random(int(sys.argv[2]))
+scale = min(1.0, 8 * 1024 * 1024 / max(os.path.getsize(path), 1))
+with open(path, 'rb', buffering=0) as f:
+    while True:
+        d = f.read(int(2 ** rng.uniform(0, 18)))
+        if not d:
+            break
+        v = memoryview(d)
+        try:
+            while len(v):
+                v = v[os.write(1, v):]
+        except BrokenPipeError:
+            break
+        u = rng.random()
+        if u < 0.05 * scale:
+            time.sleep(0.02 + rng.random() * 0.18)
+        elif u < 0.3:
+            time.sleep(rng.random() * 0.003 * scale)
+`;
+
 function commandOf(c, pw) {
   const prog = c.program === 'bin' ? [BINARY] : [NODE, BIN_JS];
   const argv = [...prog, 'decrypt', '-', '--password-file', pw, ...c.args];
   const pre = [];
   if (c.strace) pre.push('strace', '-f', '-qq', '-o', c.strace, '-e', 'trace=read,lseek,pread64,readv,preadv,preadv2,dup2,dup3,close');
   if (c.pin) pre.push('taskset', '-c', '0');
-  return [...pre, ...argv];
+  const cmd = [...pre, ...argv];
+  // A real pipe (pipe(2), as a shell makes), fed by cat or by the slow feeder above.
+  if (c.stdin === 'pipe') return ['/bin/sh', '-c', 'cat -- "$0" | exec "$@"', c.envelope.path, ...cmd];
+  if (c.stdin === 'pipe-slow') return ['/bin/sh', '-c', `"${PYTHON}" -c "$AENV_STRESS_FEEDER" "$0" ${c.seed} | exec "$@"`, c.envelope.path, ...cmd];
+  return cmd;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -300,8 +357,13 @@ export async function runCase(c, { pw, work }) {
   const env = { ...process.env };
   delete env.ASPERA_SCP_FILEPASS;
   if (c.smallHeap) env.NODE_OPTIONS = '--max-semi-space-size=1 --max-old-space-size=96';
-  const timeoutMs = 60_000 + (c.envelope.bytes / MiB) * (c.stdout.startsWith('pty') || c.stdin === 'pipe-slow' ? 300 : 60);
+  env.AENV_STRESS_FEEDER = SLOW_FEEDER;
+  const slow = c.stdout.startsWith('pty') || c.stdin.endsWith('-slow') || c.stdout.endsWith('-slow');
+  const timeoutMs = 60_000 + (c.envelope.bytes / MiB) * (slow ? 300 : 60);
+  // Standard input: the file itself, a real pipe made by the shell (commandOf), or a socket
+  // pair (what Node's spawn makes for 'pipe') fed from here.
   const stdinFd = c.stdin === 'file' ? openSync(c.envelope.path, 'r') : null;
+  const stdinSpec = stdinFd ?? (c.stdin.startsWith('socket') ? 'pipe' : 'ignore');
   const res = { exit: null, signal: null, stderr: '', outBytes: null, outSha: null, timedOut: false };
   let hog = null;
   if (c.hog) hog = track(spawn('/bin/sh', ['-c', 'while :; do :; done'], { stdio: 'ignore', detached: true }));
@@ -310,10 +372,11 @@ export async function runCase(c, { pw, work }) {
       const errPath = c.stderrTty ? null : join(work, `err-${c.id}`);
       const cfg = {
         argv, seed: c.seed, timeout: timeoutMs / 1000, stderr: errPath,
-        raw: c.stdout === 'pty-raw', mode: c.stdout === 'pty-slow' ? 'slow' : c.stdout === 'pty-stop' ? 'stop' : 'fast',
+        raw: c.stdout === 'pty-raw', mode: c.stdout === 'pty-slow' ? 'slow' : c.stdout === 'pty-stop' || c.stdout === 'pty-nonblock' ? 'stop' : 'fast',
+        nonblock: c.stdout === 'pty-nonblock',
       };
-      const child = track(spawn(PYTHON, ['-c', PTY_DRIVER, JSON.stringify(cfg)], { stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'], env, detached: true }));
-      const feeding = stdinFd === null ? feed(c, child.stdin, rng) : null;
+      const child = track(spawn(PYTHON, ['-c', PTY_DRIVER, JSON.stringify(cfg)], { stdio: [stdinSpec, 'pipe', 'pipe'], env, detached: true }));
+      const feeding = stdinSpec === 'pipe' ? feed(c, child.stdin, rng) : null;
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -324,7 +387,7 @@ export async function runCase(c, { pw, work }) {
         res.why = `pty driver failed (exit ${code}): ${err.slice(-2000)}`;
       } else {
         const j = JSON.parse(out.trim().split('\n').pop());
-        Object.assign(res, { exit: j.exit, signal: j.signal, outBytes: j.bytes, outSha: j.sha256, timedOut: j.timedOut, resizes: j.resizes, stops: j.stops });
+        Object.assign(res, { exit: j.exit, signal: j.signal, outBytes: j.bytes, outSha: j.sha256, timedOut: j.timedOut, resizes: j.resizes, stops: j.stops, toggles: j.toggles });
         if (errPath) {
           res.stderr = existsSync(errPath) ? readFileSync(errPath, 'latin1') : '';
           rmSync(errPath, { force: true });
@@ -334,22 +397,37 @@ export async function runCase(c, { pw, work }) {
         }
       }
     } else {
+      // Standard output: /dev/null, a file, a real pipe (a FIFO read here), or a socket pair.
       const outPath = c.stdout === 'file' ? join(work, `out-${c.id}`) : null;
-      const outFd = c.stdout === 'null' ? openSync('/dev/null', 'w') : outPath ? openSync(outPath, 'w', 0o600) : null;
-      const child = track(spawn(argv[0], argv.slice(1), { stdio: [stdinFd ?? 'pipe', outFd ?? 'pipe', 'pipe'], env, detached: true }));
+      let reader = null;
+      let outFd = null;
+      if (c.stdout === 'null') outFd = openSync('/dev/null', 'w');
+      else if (outPath) outFd = openSync(outPath, 'w', 0o600);
+      else if (c.stdout.startsWith('pipe')) {
+        const fifo = join(work, `fifo-${c.id}`);
+        const mk = spawnSync('mkfifo', ['-m', '600', fifo]);
+        if (mk.status !== 0) throw new Error(`mkfifo: ${mk.stderr}`);
+        const rfd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+        outFd = openSync(fifo, 'w');
+        unlinkSync(fifo);
+        reader = new net.Socket({ fd: rfd, readable: true, writable: false });
+      }
+      const child = track(spawn(argv[0], argv.slice(1), { stdio: [stdinSpec, outFd ?? 'pipe', 'pipe'], env, detached: true }));
       if (outFd !== null) closeSync(outFd);
-      const feeding = stdinFd === null ? feed(c, child.stdin, rng) : null;
+      const feeding = stdinSpec === 'pipe' ? feed(c, child.stdin, rng) : null;
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       const h = createHash('sha256');
       let n = 0;
-      if (outFd === null) {
-        child.stdout.on('data', (d) => {
+      const out = reader ?? (outFd === null ? child.stdout : null);
+      const drained = out ? new Promise((r) => { out.on('end', r); out.on('close', r); out.on('error', r); }) : null;
+      if (out) {
+        out.on('data', (d) => {
           h.update(d);
           n += d.length;
-          if (c.stdout === 'pipe-slow' && rng() < 0.05) {
-            child.stdout.pause();
-            setTimeout(() => child.stdout.resume(), rng() < 0.9 ? rng() * 5 : 50 + rng() * 450);
+          if (c.stdout.endsWith('-slow') && rng() < 0.05) {
+            out.pause();
+            setTimeout(() => out.resume(), rng() < 0.9 ? rng() * 5 : 50 + rng() * 450);
           }
         });
       }
@@ -357,14 +435,15 @@ export async function runCase(c, { pw, work }) {
       if (c.freeze) {
         freezer = setInterval(() => {
           try {
-            process.kill(child.pid, 'SIGSTOP');
-            setTimeout(() => { try { process.kill(child.pid, 'SIGCONT'); } catch { /* gone */ } }, 20 + rng() * 300);
+            process.kill(-child.pid, 'SIGSTOP'); // the group: aenv, and the shell and feeder of a pipe
+            setTimeout(() => { try { process.kill(-child.pid, 'SIGCONT'); } catch { /* gone */ } }, 20 + rng() * 300);
           } catch { /* gone */ }
         }, 300 + rng() * 700);
       }
       const code = await exited(child, timeoutMs, res);
       if (freezer) clearInterval(freezer);
       await feeding;
+      await drained;
       res.stderr = err;
       if (outPath) {
         const fd = openSync(outPath, 'r');
@@ -372,7 +451,7 @@ export async function runCase(c, { pw, work }) {
         closeSync(fd);
         res.outSha = await sha256File(outPath);
         rmSync(outPath, { force: true });
-      } else if (outFd === null) {
+      } else if (out) {
         res.outBytes = n;
         res.outSha = h.digest('hex');
       }
@@ -393,7 +472,7 @@ export async function runCase(c, { pw, work }) {
 
 function feed(c, sink, rng) {
   sink.on('error', () => undefined); // the child may go before it read everything (a failure, reported by its status)
-  if (c.stdin === 'pipe-slow') return feedSlowly(c.envelope.path, sink, rng, c.envelope.bytes);
+  if (c.stdin === 'socket-slow') return feedSlowly(c.envelope.path, sink, rng, c.envelope.bytes);
   return new Promise((resolveFeed) => {
     const src = createReadStream(c.envelope.path);
     src.pipe(sink);
@@ -452,6 +531,7 @@ export function straceFd0(log, fileBytes) {
   const tids = new Set();
   const odd = [];
   const pending = new Map(); // tid -> the call on fd 0 it began (`<unfinished ...>`)
+  let overlaps = 0; // a read of fd 0 begun while another was under way (they would race for the offset)
   const READS = new Set(['read', 'readv', 'pread64', 'preadv', 'preadv2']);
   for (const line of log.split('\n')) {
     let tid;
@@ -463,9 +543,11 @@ export function straceFd0(log, fileBytes) {
       if (began[3] !== '0') continue;
       [, tid, call] = began;
       if (line.endsWith('<unfinished ...>')) {
+        if (READS.has(call) && [...pending.values()].some((x) => READS.has(x))) overlaps++;
         pending.set(tid, call);
         continue;
       }
+      if (READS.has(call) && [...pending.values()].some((x) => READS.has(x))) overlaps++;
       tailText = began[4];
     } else if (resumed && pending.get(resumed[1]) === resumed[2]) {
       [, tid, call, tailText] = resumed;
@@ -496,8 +578,9 @@ export function straceFd0(log, fileBytes) {
   else if (zeroBefore) problem = 'a read of fd 0 returned 0 before the end of the file';
   else if (zeros !== 1) problem = `${zeros} reads of fd 0 returned 0 (one, at the end, expected)`;
   else if (errors) problem = `${errors} failed reads of fd 0`;
+  else if (overlaps) problem = `${overlaps} reads of fd 0 begun while another was under way`;
   else if (odd.length) problem = `unexpected calls on fd 0: ${odd.slice(0, 3).join(' | ')}`;
-  return { bytes, reads, zeros, again, threads: tids.size, problem };
+  return { bytes, reads, zeros, again, threads: tids.size, overlaps, problem };
 }
 
 // ---------------------------------------------------------------- positive controls
@@ -601,8 +684,8 @@ function mountExfat(dir, bytes) {
 
 // ---------------------------------------------------------------- choosing cases
 
-const STDINS = ['file', 'file', 'pipe', 'pipe-slow'];
-const STDOUTS = ['null', 'file', 'pipe', 'pipe-slow', 'pty', 'pty-raw', 'pty-slow', 'pty-stop'];
+const STDINS = ['file', 'file', 'file', 'pipe', 'pipe-slow', 'socket', 'socket-slow'];
+const STDOUTS = ['null', 'file', 'pipe', 'pipe-slow', 'socket', 'socket-slow', 'pty', 'pty', 'pty-raw', 'pty-slow', 'pty-stop', 'pty-nonblock'];
 
 /** A random case over `envelopes` (large ones get the slower conditions less often). */
 export function pickCase(id, seed, envelopes, o) {

@@ -224,7 +224,7 @@ describe.skipIf(UNDER_MUTATION)(`aenv decrypt - from the outside: files, pipes, 
   // shape; conditions around them (pinned to one CPU, small heaps, freezes) spread among them.
   const STDINS = ['file', 'pipe', 'pipe-slow'] as const;
   const STDOUTS = ['file', 'pipe-slow', 'pty', 'pty-stop'] as const;
-  const NAMES = ['32m', 'small', '9m', '3m', 'empty', '32m'];
+  const NAMES = ['32m', 'small', '9m', '3m', 'empty', '9m'];
   const cases = STDINS.flatMap((stdin, i) => STDOUTS.map((stdout, j) => {
     const k = i * STDOUTS.length + j;
     return {
