@@ -100,6 +100,7 @@ if not nonblock:
     os.close(slave)
 status = None
 toggles = 0
+freezes = 0
 h = hashlib.sha256()
 n = 0
 carry = b''
@@ -120,7 +121,15 @@ while True:
         fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
         resizes += 1
     if mode == 'stop' and now >= next_stop:
+        # The reader stops (a terminal scrolled back, a paused tmux pane); half the time the
+        # command is stopped too (as by Ctrl-Z, then fg: SIGSTOP, the group being orphaned here).
+        frozen = rng.random() < 0.5 and status is None
+        if frozen:
+            os.killpg(pid, signal.SIGSTOP)
         time.sleep(rng.uniform(0.05, 1.0))
+        if frozen:
+            os.killpg(pid, signal.SIGCONT)
+            freezes += 1
         stops += 1
         next_stop = time.time() + rng.uniform(0.2, 1.5)
     if mode == 'slow':
@@ -168,7 +177,7 @@ print(json.dumps({
     'exit': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
     'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
     'bytes': n, 'sha256': h.hexdigest(), 'tail': tail.decode('latin-1'),
-    'resizes': resizes, 'stops': stops, 'toggles': toggles, 'timedOut': timed_out,
+    'resizes': resizes, 'stops': stops, 'freezes': freezes, 'toggles': toggles, 'timedOut': timed_out,
 }))
 `;
 
@@ -387,7 +396,7 @@ export async function runCase(c, { pw, work }) {
         res.why = `pty driver failed (exit ${code}): ${err.slice(-2000)}`;
       } else {
         const j = JSON.parse(out.trim().split('\n').pop());
-        Object.assign(res, { exit: j.exit, signal: j.signal, outBytes: j.bytes, outSha: j.sha256, timedOut: j.timedOut, resizes: j.resizes, stops: j.stops, toggles: j.toggles });
+        Object.assign(res, { exit: j.exit, signal: j.signal, outBytes: j.bytes, outSha: j.sha256, timedOut: j.timedOut, resizes: j.resizes, stops: j.stops, freezes: j.freezes, toggles: j.toggles });
         if (errPath) {
           res.stderr = existsSync(errPath) ? readFileSync(errPath, 'latin1') : '';
           rmSync(errPath, { force: true });
