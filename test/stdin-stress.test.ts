@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY, describeCase, makeEnvelope, rngOf, runCase, runControls } from '../bench/stdin-stress.mjs';
 import { KeyCache, passwordBytes } from '../src/crypto/keys.js';
 import { newContext } from '../src/engine/context.js';
-import { newEncoder } from '../src/engine/files.js';
+import { newEncoder } from '../src/engine/aenv.js';
 import { openBlocks } from '../src/engine/pipeline.js';
 import { decryptStream } from '../src/engine/stdio.js';
 import { KDF_PBKDF2 } from '../src/format/constants.js';
@@ -259,7 +259,7 @@ describe.skipIf(UNDER_MUTATION)(`aenv decrypt - from the outside: files, pipes, 
     expect(cut.stderr).toMatch(/^aenv: error: standard input: no trailer \(the envelope is truncated/);
     expect(copying.exit).toBe(1);
     expect(copying.stderr).toMatch(/^aenv: error: standard input: changed while being read \(size \d+ -> \d+\): the file is still being written/);
-    expect(copying.stderr).toMatch(/\naenv: hint: the file was being written by something else; run again once it is complete$/);
+    expect(copying.stderr).toMatch(/\naenv: hint: run again once the file is complete$/);
     expect(shared.exit).toBe(1);
     expect(shared.stderr).toMatch(/^aenv: error: standard input: chunk \d+ at offset \d+ failed authentication/);
   }, 60_000);

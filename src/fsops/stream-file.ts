@@ -7,7 +7,7 @@
 // damaged.
 
 import * as fs from 'node:fs';
-import { ioError } from './input.js';
+import { ioError } from './errors.js';
 
 export interface StreamFile {
   fd: number;
