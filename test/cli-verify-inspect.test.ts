@@ -105,13 +105,15 @@ describe('verify', () => {
     expect(p.stderr).toMatch(/--password-prompt needs a terminal/);
   });
 
-  it('--quiet prints only failures and no summary', () => {
+  it('--quiet prints only failures and one summary line (issue 22: it was none)', () => {
     const r = aenv(['verify', t.src, '--quiet', '--password-file', t.pw]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(/^ok /m);
     expect(r.stderr).toMatch(/^corrupt /m);
-    expect(r.stderr).not.toMatch(/^ +\d+ failed|all ok|^verify: /m);
+    expect(r.stderr).not.toMatch(/^ +\d+ failed|all ok/m);
+    expect(r.stderr.match(/^verify: /gm)).toHaveLength(1);
+    expect(r.stderr).toMatch(/\nverify: \d+ files, [^\n]*: \d+ ok, [^\n]*corrupt[^\n]*\n$/);
   });
 });
 

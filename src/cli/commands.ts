@@ -3,7 +3,7 @@
 // exit status. inspect, report and selftest print what the engine tells them.
 
 import { inspectFile, type InspectResult } from '../engine/inspect.js';
-import type { Job, RunView } from '../engine/job.js';
+import { UsageError, type Job, type RunView } from '../engine/job.js';
 import { readReports } from '../engine/reports.js';
 import { runJob } from '../engine/run.js';
 import { showPath } from '../engine/show.js';
@@ -20,10 +20,11 @@ function terminal(): Terminal {
 }
 
 /** How the run is shown: its rows on standard output (a stream's on standard error), a progress display on a terminal. */
-function viewOf(job: Job, a: { json: boolean; quiet: boolean; progress: boolean }): RunView {
+function viewOf(job: Job, a: { json: boolean; quiet: boolean; verbose: boolean; progress: boolean }): RunView {
+  if (a.quiet && a.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'choose one: -q prints failures and one summary line, -v every file');
   if (job.inputs.kind === 'stream') return new StreamView(a.json, process.stderr);
   return new TerminalView({
-    json: a.json, quiet: a.quiet, out: process.stdout, err: process.stderr,
+    json: a.json, quiet: a.quiet, verbose: a.verbose, out: process.stdout, err: process.stderr,
     color: { out: colorWanted(process.stdout), err: colorWanted(process.stderr) }, progress: a.progress && !a.quiet && Boolean(process.stderr.isTTY),
   });
 }

@@ -33,7 +33,8 @@ export interface CommandSpec {
 
 const COMMON = [
   { name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file on standard output, then a summary line' },
-  { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only failures' },
+  { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only failures and one summary line' },
+  { name: 'verbose', alias: 'v', type: 'boolean', default: false, describe: 'also list skipped files and every wrong-password file of a batch' },
   { name: 'jobs', alias: 'j', type: 'number', arg: 'N', describe: 'files processed at once (default: number of CPUs)' },
   { name: 'extension', type: 'string', arg: 'EXT', default: '.aspera-env', describe: 'ending of envelope names' },
   { name: 'follow-symlinks', type: 'boolean', default: false, describe: 'follow symbolic links inside folders (never in a loop)' },

@@ -4,7 +4,7 @@
 // hints: engine/statuses.ts).
 
 import { KdfBudgetError } from '../crypto/keys.js';
-import { EnvelopeError } from '../format/status.js';
+import { EnvelopeError, WrongPassword } from '../format/status.js';
 import { ExistsError } from '../fsops/atomic.js';
 import { PlanError } from '../fsops/errors.js';
 import { Interrupted } from './context.js';
@@ -41,6 +41,8 @@ export interface FileResult {
   batch?: { kind: string; detail?: string };
   /** Against a checksum list (src/batch/checksum-check.ts): ok, mismatch, extra or missing. */
   checksum?: { kind: string; detail: string };
+  /** A wrong-password row: its batch (the salt's first 8 bytes, hex), so that people see one line per batch. */
+  batchId?: string;
 }
 
 const IO_TEXT: Record<string, string> = {
@@ -78,6 +80,7 @@ export function failure(path: string, output: string | undefined, e: unknown): F
     return {
       ...base, status: e.status, detail: e.message,
       ...(e.chunk !== undefined ? { chunk: e.chunk, offset: e.offset } : {}),
+      ...(e instanceof WrongPassword ? { batchId: e.batchId } : {}),
     };
   }
   if (e instanceof ExistsError) return { ...base, status: 'exists', detail: 'output already exists' };

@@ -10,7 +10,7 @@ import { accessSync, constants as fsc, promises as fsp, statSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { formatShard, type Shard } from '../batch/shard.js';
-import { KeyCache } from '../crypto/keys.js';
+import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { loadBackend } from '../crypto/load.js';
 import { OutputDir } from '../fsops/dirs.js';
 import { planOutput } from '../fsops/plan.js';
@@ -32,6 +32,7 @@ import { precount, refuseOutputsThatAreInputs } from './prepass.js';
 import { failure, type FileResult } from './results.js';
 import { showPath } from './show.js';
 import { EXIT, isFailure } from './statuses.js';
+import { retryWrongPassword } from './retry.js';
 import { sealingFor, stepFor } from './steps.js';
 import { Tally } from './tally.js';
 import { foreignSetup, protectTool, toolFor, type Found } from './tools.js';
@@ -96,11 +97,25 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   }
 
   // The password, the keys, the run's context and checks, the output folder.
-  const pws = await passwordsFor(job.password, job, job.inputs.filesFrom?.file === '-');
+  let pws = await passwordsFor(job.password, job, job.inputs.filesFrom?.file === '-');
   const verb = job.command === 'verify' && pws === null ? 'verify (passwordless)' : job.command;
   const backend = await loadBackend(job.backend);
-  const keys = pws === null || (job.command === 'encrypt' && tool) ? null
+  let keys = pws === null || (job.command === 'encrypt' && tool) ? null
     : job.command === 'encrypt' ? new KeyCache(backend, pws.bytes) : keyCacheFor(backend, pws, job.opening.kdfBudget);
+  // A password typed at the prompt that does not open the first envelope is asked again (engine/retry.ts).
+  if (job.command !== 'encrypt' && pws?.prompted && job.password.ask && inputs.rereadable) {
+    const budget = job.opening.kdfBudget;
+    const r = await retryWrongPassword({
+      spec: inputs.spec, ask: job.password.ask, confirm: false, pws, backend, keysOf: (p) => keyCacheFor(backend, p, budget), bytesOf: passwordBytes,
+    });
+    ({ pws, keys } = r);
+    if (r.refused) {
+      view.note({ level: 'error', text: r.refused });
+      view.note({ level: 'hint', text: 'check the password (Caps Lock, keyboard layout), or give it with --password-file FILE; no file was touched' });
+      view.summary(tally.summary(verb, { ...shardField(job.inputs.shard), exit_status: EXIT.failed }, { note: 'wrong password' }));
+      return EXIT.failed;
+    }
+  }
   const ctx = newContext(backend, keys, (n) => view.progress(n, false));
   if (job.command !== 'encrypt') ctx.passwordLines = tally.passwordLines = pws?.lines ?? null;
   if (job.command === 'decrypt' && job.checkDigest) ctx.checkDigest = 'always';
@@ -134,7 +149,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     // the part and the files done, so that `aenv report` can say how far it got
     const code = interrupt.code();
     view.summary(tally.summary(verb, { interrupted: true, files_done: tally.rows, ...shardField(job.inputs.shard), exit_status: code }, { note: 'interrupted' }));
-    view.note({ level: 'interrupted', text: 'finished files stay; the unfinished ones left nothing' });
+    view.note({ level: 'interrupted', text: `finished files stay; the unfinished ones left nothing; ${continueHint(job)}` });
     return code;
   } finally {
     interrupt.stop();
@@ -161,6 +176,12 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
       : 'keyed check: every chunk authenticated and every content digest matched';
   view.summary(tally.summary(verb, fields, { lines: parts.flatMap((p) => p.lines ?? []), note, mismatch }));
   return code;
+}
+
+/** How to go on after an interruption: what is done is left as it is (--skip-existing), not failed as `exists`. */
+function continueHint(job: FilesJob): string {
+  if (job.command === 'verify') return 'run it again to check the rest';
+  return job.output.existing === 'skip' ? 'run the same command again to go on' : 'to go on, run the same command with --skip-existing';
 }
 
 /** decrypt: a PATH file must end in the extension, else its output name is unknown. */
