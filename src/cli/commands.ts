@@ -7,8 +7,8 @@ import { UsageError, type Job, type RunView } from '../engine/job.js';
 import { readReports } from '../engine/reports.js';
 import { runJob } from '../engine/run.js';
 import { showPath } from '../engine/show.js';
-import { toolText, unprotectLocation, type Location } from '../engine/tools.js';
-import { VERSION } from '../version.js';
+import { toolReport, toolText, unprotectLocation, type Location } from '../engine/tools.js';
+import { VERSION, versionLine } from '../version.js';
 import type { ArgsOf } from './options.js';
 import { ask } from './prompt.js';
 import { reportText } from './report-text.js';
@@ -84,6 +84,25 @@ export async function runReport(a: ArgsOf<'report'>): Promise<number> {
     process.stdout.write(reportText(merged, problems));
   }
   return merged.failed ? 1 : 0;
+}
+
+/**
+ * `aenv doctor`: what this machine can open: the build, the selftest (its failures, else one
+ * line), and where IBM's tools are (looked up here, and by a run only when a file needs them).
+ */
+export async function runDoctor(): Promise<number> {
+  const { selftest } = await import('../selftest/run.js');
+  const out = (l: string): boolean => process.stdout.write(`${l}\n`);
+  out(versionLine());
+  const checks = await selftest(() => {});
+  const failed = checks.filter((c) => !c.ok);
+  for (const c of failed) out(`  FAIL ${c.name}: ${c.detail}`);
+  out(`AENV/1 envelopes: ${failed.length ? `NOT safe to open here: ${failed.length} of ${checks.length} selftest checks failed` : `can be opened and sealed (selftest: ${checks.length} checks passed)`}`);
+  const [un, pro] = toolReport();
+  out(`IBM's envelopes: ${un!.found ? 'can be opened (decrypt, keyed verify)' : 'cannot be opened (no usable asunprotect)'}; ${pro!.found ? 'can be sealed (encrypt --format ibm)' : 'cannot be sealed (no usable asprotect)'}`);
+  out(`  ${un!.line}`);
+  out(`  ${pro!.line}`);
+  return failed.length ? 1 : 0;
 }
 
 /** `aenv selftest`: one line per check, then a summary; exit 0 when every check passed. */

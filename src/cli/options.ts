@@ -136,6 +136,11 @@ export const COMMANDS = [
     options: [{ name: 'json', type: 'boolean', default: false, describe: 'print the merged summary as one JSON line' }],
   },
   {
+    name: 'doctor', args: '', argsText: '',
+    summary: 'what this machine can open: the selftest, and where IBM\'s asunprotect and asprotect are (exit 1 if the selftest fails)',
+    options: [],
+  },
+  {
     name: 'selftest', args: '', argsText: '',
     summary: 'known-answer tests of this binary and this machine\'s crypto, offline (exit 0 or 1)',
     options: [],

@@ -71,6 +71,7 @@ interface Preflight {
  */
 async function preflight(job: FilesJob): Promise<Preflight> {
   const { paths, extension } = job.inputs;
+  await refuseMissingPaths(paths);
   if (job.command === 'decrypt') await refuseUnnamedPaths(paths, extension);
   const out = job.command === 'verify' ? null : new OutFolder(job.output.dir);
   await out?.look();
@@ -182,6 +183,16 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
 function continueHint(job: FilesJob): string {
   if (job.command === 'verify') return 'run it again to check the rest';
   return job.output.existing === 'skip' ? 'run the same command again to go on' : 'to go on, run the same command with --skip-existing';
+}
+
+/** A PATH that does not exist is a mistyped command line, said before any work (issue 22), not a failed file (exit 2, not 1). */
+async function refuseMissingPaths(paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    const code = await fsp.lstat(p).then(() => null, (e: NodeJS.ErrnoException) => e.code ?? 'error');
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new UsageError(`${showPath(p)}: no such file or folder`, 'check the PATH (a typo, or a drive that is not mounted?)');
+    }
+  }
 }
 
 /** decrypt: a PATH file must end in the extension, else its output name is unknown. */

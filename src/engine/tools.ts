@@ -60,9 +60,12 @@ export function protectTool(flag: string | undefined): Found {
   return t;
 }
 
-/** Which IBM tools aenv would run, one line each (for --version and --help). */
-export function toolLines(): string {
-  return (['asunprotect', 'asprotect'] as const).map((t) => describeLocation(trusted(locateTool({ tool: t })))).join('\n');
+/** Which IBM tools aenv would run, one line each, and whether each can be used (for `aenv doctor`). */
+export function toolReport(): { line: string; found: boolean }[] {
+  return (['asunprotect', 'asprotect'] as const).map((t) => {
+    const loc = trusted(locateTool({ tool: t }));
+    return { line: describeLocation(loc), found: loc.found };
+  });
 }
 
 /** inspect's line about asunprotect, without the tool's name in front. */
