@@ -175,6 +175,24 @@ describe.skipIf(!hasScript)('progress and colours', () => {
     expect(plain).toMatch(/verify: 3 files[^\n]*\n +ok +2\r?\n +corrupt +1/);
   });
 
+  it('inside one large file the progress moves in steps, in plaintext bytes, to the summary\'s total (issue 22: it stood at 0 B until the file ended)', async () => {
+    const d = path.join(tmp.dir, 'large');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'big.bin'), Buffer.alloc(24 * 1024 * 1024, 7));
+    expect(aenv(['encrypt', path.join(d, 'big.bin'), '--kdf', 'pbkdf2', '--password-file', pw, '-q']).code).toBe(0);
+    for (const cmd of ['decrypt', 'verify'] as const) {
+      const s = await onTty([cmd, path.join(d, 'big.bin.aspera-env'), ...(cmd === 'decrypt' ? ['-o', path.join(d, 'out')] : []), '--backend', 'noble', '--password-file', pw]);
+      expect(s.code, s.screen).toBe(0);
+      const shown = [...text(s.screen).matchAll(new RegExp(`${cmd} 0/1 files +(\\S+ \\S+) of (\\S+ \\S+) \\((\\d+)%\\)`, 'g'))];
+      const steps = new Set(shown.map((m) => Number(m[3])).filter((p) => p > 0 && p < 100));
+      expect(steps.size, text(s.screen)).toBeGreaterThanOrEqual(2);
+      // decrypt counts plaintext (24.0 MiB), verify envelope bytes: each as its summary does
+      const total = shown[0]![2];
+      expect(text(s.screen)).toMatch(new RegExp(`[\\r\\n]${cmd}: 1 file, ${total!.replace('.', '\\.')} in `));
+      if (cmd === 'decrypt') expect(total).toBe('24.0 MiB');
+    }
+  });
+
   it('without a terminal: no progress noise, no colours, no carriage returns', () => {
     const r = aenv(['verify', tree, '--password-file', pw]);
     expect(r.code).toBe(1);

@@ -135,7 +135,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
 
   // The files, `jobs` at a time, each through its step; the rows in input order, through the checks.
   view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
-  const step = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
+  const step = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet), counting: view.wantsTotals });
   const interrupt = onInterrupt(ctx, abort);
   try {
     const source = Lookahead.of(inputs.stream({ root: async (root) => { for (const c of checks) await c.begin?.(root); } }));
