@@ -57,7 +57,7 @@ describe('usage errors in aenv\'s words', () => {
     [['encrypt', 'x', '--kdf', 'bcrypt'], /^aenv: error: --kdf "bcrypt" is not one of scrypt, argon2id, pbkdf2$/, /^aenv: hint: e\.g\. --kdf scrypt; aenv encrypt --help$/],
     [['encrypt', 'x', '--kdf=argon'], /^aenv: error: --kdf "argon" is not one of/, /did you mean --kdf argon2id\?/],
     [['decrpyt', 'x'], /^aenv: error: unknown command "decrpyt"$/, /did you mean `aenv decrypt`\?/],
-    [['verify', 'x', '--jobs', 'many'], /^aenv: error: --jobs takes a number, not "many"$/, /aenv verify --help/],
+    [['verify', 'x', '--jobs', 'many'], /^aenv: error: --jobs takes a whole number from 1 to 256$/, /^aenv: hint: e\.g\. --jobs 4/],
     [['decrypt', 'x', '-q', '-v'], /^aenv: error: --quiet and --verbose cannot be used together$/, /choose one/],
     [['decrypt', 'no-such-dir', '--password-file', pw], /^aenv: error: no-such-dir: no such file or folder$/, /check the PATH/],
   ])('%j', (args, error, hint) => says(args, error, hint));

@@ -89,8 +89,7 @@ export function parseCommand(c: CommandName, args: readonly string[], stdinToken
     } else if (typeof raw === 'boolean') {
       throw new UsageError(`${typed} needs a value${o.arg ? ` (${o.arg})` : ''}`, `e.g. ${typed} ${o.arg ?? 'VALUE'}; ${help}`);
     } else if (o.type === 'number') {
-      v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${typed} takes a number, not ${JSON.stringify(raw)}`, `e.g. ${typed} ${o.default ?? 4}; ${help}`);
+      v = raw.trim() === '' ? NaN : Number(raw); // NaN: validate.ts says what the flag takes
     } else {
       v = raw === stdinToken ? '-' : raw;
     }

@@ -108,6 +108,8 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
       if (verdict.kind === 'mismatch') throw checksumRefusal(verdict.detail);
     }
     checkInterrupted(run);
+    // decrypt: the envelope's time (encrypt gave it the original's); encrypt: the original's (issue 22)
+    out.keepTime(src.mtimeMs);
     await out.commit(opt.force, opt.removeSource);
     out = undefined;
     if (opt.removeSource) await removeSource(src);
