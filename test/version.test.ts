@@ -2,10 +2,11 @@
 // run from a checkout, the commit is the checkout's HEAD (read from .git without git itself).
 // The IBM tools aenv would run follow, one line each.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { hostTarget, VERSION } from '../src/version.js';
-import { aenv, ROOT } from './helpers/cli.js';
+import { aenv, BIN, passwordFile, ROOT, tempDir } from './helpers/cli.js';
 
 it('--version names the package version, the checkout commit, Node.js and the target', () => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,4 +34,27 @@ it('aenv doctor: the version, the selftest in one line, what this machine can op
   const named = aenv(['doctor'], { env: { AENV_ASUNPROTECT: '/bin/true' } });
   expect(named.stdout).toMatch(/IBM's envelopes: can be opened \(decrypt, keyed verify\)/);
   expect(named.stdout).toMatch(/^ {2}asunprotect: \/bin\/true/m);
+});
+
+it('a run over AENV/1 envelopes does not look for IBM\'s tools (issue 22: every run probed PATH and 13 folders); one without the magic does', { timeout: 120_000 }, () => {
+  const hasStrace = spawnSync('strace', ['-o', '/dev/null', '/bin/true']).status === 0;
+  if (!hasStrace) throw new Error('strace is needed for this test (apt-get install strace)');
+  const t = tempDir('aenv-lookup-');
+  try {
+    const pw = passwordFile(t.dir);
+    writeFileSync(path.join(t.dir, 'a.txt'), 'alpha\n');
+    expect(aenv(['encrypt', path.join(t.dir, 'a.txt'), '--kdf', 'pbkdf2', '--password-file', pw, '-q']).code).toBe(0);
+    writeFileSync(path.join(t.dir, 'ibm.txt.aspera-env'), 'no AENV magic here\n');
+    const traced = (file: string): string => {
+      const log = path.join(t.dir, `${path.basename(file)}.strace`);
+      const env = { ...process.env, PATH: `/opt/aenv-test-no-such-dir:${process.env['PATH'] ?? ''}` };
+      delete env['AENV_ASUNPROTECT'];
+      spawnSync('strace', ['-f', '-e', 'trace=%file', '-o', log, process.execPath, BIN, 'decrypt', file, '-o', path.join(t.dir, 'out'), '--password-file', pw], { env });
+      return readFileSync(log, 'utf8');
+    };
+    expect(traced(path.join(t.dir, 'a.txt.aspera-env'))).not.toMatch(/aenv-test-no-such-dir\/asunprotect/);
+    expect(traced(path.join(t.dir, 'ibm.txt.aspera-env'))).toMatch(/aenv-test-no-such-dir\/asunprotect/);
+  } finally {
+    t.cleanup();
+  }
 });

@@ -35,7 +35,8 @@ import { EXIT, isFailure } from './statuses.js';
 import { retryWrongPassword } from './retry.js';
 import { sealingFor, stepFor } from './steps.js';
 import { Tally } from './tally.js';
-import { foreignSetup, protectTool, toolFor, type Found } from './tools.js';
+import { TOOL_ENV } from '../foreign/ibm-cli.js';
+import { defaultUnprotect, foreignSetup, protectTool, toolFor, type Found } from './tools.js';
 import { decryptStream, encryptStream } from './stdio.js';
 
 /** The run's checks, in the order they see each event (and their fields appear in the summary). */
@@ -84,7 +85,10 @@ async function preflight(job: FilesJob): Promise<Preflight> {
   }
   if (!(await inputs.any())) throw noInputs(job);
   if (out) await refuseOutputsThatAreInputs(inputs.spec, (f) => planOutput(f, job.command === 'encrypt' ? 'encrypt' : 'decrypt', extension, out.dir).output);
-  const tool = job.command !== 'encrypt' ? toolFor('asunprotect', job.opening.asunprotect) : job.sealing.format === 'ibm' ? protectTool(job.sealing.asprotect) : null;
+  // asunprotect named by the flag or the variable is checked now (a usage error); else looked for when a file needs it
+  const named = job.command !== 'encrypt' && (job.opening.asunprotect !== undefined || process.env[TOOL_ENV.asunprotect] !== undefined);
+  const tool = job.command !== 'encrypt' ? (named ? toolFor('asunprotect', job.opening.asunprotect) : null)
+    : job.sealing.format === 'ibm' ? protectTool(job.sealing.asprotect) : null;
   return { inputs, out, modules, tool, refusal };
 }
 
@@ -124,7 +128,8 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   await out?.make();
   const abort = new AbortController();
   const timeout = job.command === 'encrypt' ? (job.sealing.format === 'ibm' ? job.sealing.toolTimeout : 0) : job.opening.toolTimeout;
-  const foreign = job.command !== 'encrypt' || tool ? foreignSetup(tool, timeout, pws, abort.signal) : null;
+  const foreign = job.command !== 'encrypt' ? foreignSetup(tool ?? defaultUnprotect, timeout, pws, abort.signal)
+    : tool ? foreignSetup(tool, timeout, pws, abort.signal) : null;
   const emit = (r: FileResult): void => {
     tally.add(r);
     view.row(r);
