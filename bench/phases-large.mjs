@@ -65,6 +65,8 @@ export async function fixedPhase(B) {
     await seal.seal(envs[id], k.params, { plainPath: one });
   }
   const tiny = { group: 'fixed', tool: 'aenv', repeat: meta.tinyRepeat };
+  // A bare start of the Node.js aenv runs on (issue 22: aenv's own start-up is measured against it)
+  await M.measure({ ...tiny, id: 'fixed.node', label: 'node -e 0 (the Node.js aenv runs on: a bare start)', tool: 'node', argv: [process.execPath, '-e', '0'] });
   await M.measure({ ...tiny, id: 'fixed.start', label: 'aenv verify 1 B, passwordless (process start)', argv: aenv('verify', envs['argon2id-64m']) });
   for (const [id, k] of Object.entries(KDFS)) {
     await M.measure({ ...tiny, id: `fixed.decrypt.${id}`, label: `aenv decrypt 1 B, ${id}${id === meta.cheapest ? ' (cheapest)' : ''}`, kdf: k.params,

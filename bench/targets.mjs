@@ -121,6 +121,14 @@ export function computeTargets(rows, meta) {
       + `${inproc != null && Math.abs(derived * 1000 - inproc) > 0.3 * inproc ? `; NOISY: over 30 % off the in-process kdf() median, ${inproc.toFixed(0)} ms` : ''})` : '',
     ...(v6 == null ? { why: whyNot(rows, 'fixed.decrypt.argon2id-64m', `fixed.decrypt.${cheap}`, 'fixed.argon2-cli') } : {}) });
 
+  // 22 (issue 22): aenv's own start-up (a passwordless 1 B verify: no KDF) within 0.15 s of a bare `node -e 0`.
+  const start = w('fixed.start'), bare = w('fixed.node');
+  const startUp = start != null && bare != null ? start - bare : null;
+  t.push({ id: '22', name: 'start-up: 1 B passwordless verify - node -e 0', limit: '<= 0.15 s', unit: 's', value: startUp,
+    result: startUp == null ? 'n/a' : startUp <= 0.15 ? 'PASS' : 'MISS',
+    note: startUp != null ? ` (aenv ${(start * 1000).toFixed(0)} ms, node -e 0 ${(bare * 1000).toFixed(0)} ms; a decrypt adds its KDF's cost: fixed.decrypt.*)` : '',
+    ...(startUp == null ? { why: whyNot(rows, 'fixed.start', 'fixed.node') } : {}) });
+
   // 13 (issue 13): the tree's walk stays streaming: its peak RSS within 96 MiB; the walk time beside the bare `find`.
   const find = w('tree.find');
   rssTarget('13', 'tree.verify', `peak RSS, passwordless verify of a ${meta.tree || 'N'}-file tree`,

@@ -253,16 +253,19 @@ describe('inspect and --version', () => {
     expect(aenv(['inspect', path.join(src, 'a.txt.aspera-env'), ...TOOL()]).stdout).not.toMatch(/asunprotect/);
   });
 
-  it('--version and --help say which IBM tools aenv would run', () => {
+  it('aenv doctor says which IBM tools aenv would run; --version is one line and --help names doctor (issue 22)', () => {
     const env = { ...noToolEnv(home), AENV_ASUNPROTECT: s.asunprotect };
-    const v = aenv(['--version'], { env });
-    expect(v.code).toBe(0);
-    const lines = v.stdout.trim().split('\n');
+    const d = aenv(['doctor'], { env });
+    expect(d.code, d.stderr).toBe(0);
+    const lines = d.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^aenv \d+\.\d+\.\d+ \(commit /);
-    expect(lines[1]).toBe(`asunprotect: ${s.asunprotect} (from AENV_ASUNPROTECT)`);
-    expect(lines[2]).toMatch(/^asprotect: not found \(looked in PATH and \d+ places?; --asprotect PATH or AENV_ASPROTECT=PATH to name it\)$/);
+    expect(lines).toContain(`  asunprotect: ${s.asunprotect} (from AENV_ASUNPROTECT)`);
+    expect(lines.at(-1)).toMatch(/^ {2}asprotect: not found \(looked in PATH and \d+ places?; --asprotect PATH or AENV_ASPROTECT=PATH to name it\)$/);
+    const v = aenv(['--version'], { env });
+    expect(v.stdout.trim().split('\n')).toEqual([lines[0]]);
     const h = aenv(['--help'], { env });
-    expect(h.stdout).toContain(`asunprotect: ${s.asunprotect} (from AENV_ASUNPROTECT)`);
+    expect(h.stdout).not.toContain(s.asunprotect);
+    expect(h.stdout).toMatch(/aenv doctor/);
   });
 });
 

@@ -84,6 +84,10 @@ describe('SIGINT', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted/);
     expect(r.stderr).not.toMatch(/\n\s+at |unexpected/);
+    // what was done, and how to go on (issue 22): not "all ok", not a rerun that fails as `exists`
+    expect(r.stderr).toMatch(/^ +interrupted after 1 finished file$/m);
+    expect(r.stderr).not.toMatch(/all ok/);
+    expect(r.stderr).toMatch(/^aenv: interrupted: finished files stay; the unfinished ones left nothing; to go on, run the same command with --skip-existing$/m);
     // the small file (first, --jobs 1) finished and stays; the big one left nothing at all
     expect(readFileSync(path.join(out, 'a-small.txt'), 'utf8')).toBe('finished before the interruption\n');
     expect(existsSync(path.join(out, 'b-big.bin'))).toBe(false);
@@ -96,6 +100,11 @@ describe('SIGINT', () => {
     expect(again.stdout).toMatch(/"status":"skipped"/);
     expect(readFileSync(path.join(out, 'b-big.bin')).equals(big)).toBe(true);
     expect(temps(out)).toEqual([]);
+    // once everything is there, a rerun prints only its summary (as rsync prints nothing for files it skips)
+    const quiet = aenv(['decrypt', src, '-o', out, '--skip-existing', '--password-file', pw]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toMatch(/^decrypt: 2 files, 0 B in [\d.]+ s \([^)]*\)\n +skipped +2\n +all ok\n$/);
   });
 
   it('in place with --remove-source: the interrupted envelope is kept', async () => {

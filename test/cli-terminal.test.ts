@@ -22,6 +22,9 @@ const SGR_COLOUR = /\x1b\[(3\d|2)m/; // eslint-disable-line no-control-regex
 
 interface Screen { code: number | null; screen: string }
 
+/** The screen's text without terminal control sequences (cursor moves, colours, line clears). */
+const text = (screen: string): string => screen.replace(/\x1b\[[\d;]*[A-Za-z]/g, ''); // eslint-disable-line no-control-regex
+
 /**
  * Runs `aenv ARGS` on a pseudo-terminal (stdin, stdout and stderr all the terminal unless
  * `redirect` says otherwise); when `Password` shows up, types each of `answers` in turn.
@@ -87,16 +90,47 @@ describe.skipIf(!hasScript)('password prompt', () => {
     expect(readFileSync(log, 'utf8')).not.toMatch(SGR_COLOUR);
   });
 
-  it('encrypt asks twice; two different answers are a usage error (exit 2), nothing written', async () => {
+  it('encrypt asks twice; two answers that differ are said in one line and asked again (issue 22); three times is a usage error (exit 2), nothing written', async () => {
     const d = path.join(tmp.dir, 'e');
     mkdirSync(d);
     writeFileSync(path.join(d, 'p.txt'), 'plain\n');
-    const s = await onTty(['encrypt', path.join(d, 'p.txt'), '--kdf', 'pbkdf2'], { answers: ['one secret\r', 'another secret\r'] });
+    const again = await onTty(['encrypt', path.join(d, 'p.txt'), '--kdf', 'pbkdf2', '-o', path.join(d, 'o1')],
+      { answers: ['one secret\r', 'another secret\r', 'one secret\r', 'one secret\r'] });
+    expect(again.code, again.screen).toBe(0);
+    expect(text(again.screen)).toMatch(/Password again: [^\n]*\r?\naenv: the two passwords differ; type it twice again\r?\nPassword: /);
+    expect(again.screen).not.toMatch(/secret/);
+    const r = aenv(['decrypt', path.join(d, 'o1', 'p.txt.aspera-env'), '-o', path.join(d, 'back')], { env: { ASPERA_SCP_FILEPASS: 'one secret' } });
+    expect(r.code, r.stderr).toBe(0);
+    const s = await onTty(['encrypt', path.join(d, 'p.txt'), '--kdf', 'pbkdf2'], { answers: ['a1\r', 'b1\r', 'a2\r', 'b2\r', 'a3\r', 'b3\r'] });
     expect(s.code, s.screen).toBe(2);
-    expect(s.screen).toMatch(/Password again: /);
-    expect(s.screen).toMatch(/differ/);
-    expect(s.screen).not.toMatch(/secret/);
+    expect(s.screen.match(/differ/g)).toHaveLength(3);
+    expect(s.screen).toMatch(/aenv: error: no password after 3 tries at the prompt/);
     expect(existsSync(path.join(d, 'p.txt.aspera-env'))).toBe(false);
+  });
+
+  it('an empty answer is asked again, not a usage error (issue 22)', async () => {
+    const out = path.join(tmp.dir, 'o-empty');
+    const s = await onTty(['decrypt', path.join(tree, 'a.txt.aspera-env'), '-o', out], { answers: ['\r', `${PASSWORD}\r`] });
+    expect(s.code, s.screen).toBe(0);
+    expect(text(s.screen)).toMatch(/Password: \r?\naenv: the password is empty[^\n]*\r?\nPassword: /);
+    expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('a wrong password is said in one line and asked again before any file is touched; three wrong ones end the run (exit 1) with nothing written (issue 22)', async () => {
+    const out = path.join(tmp.dir, 'o-wrong');
+    const s = await onTty(['decrypt', tree, '-o', out], { answers: ['not it\r', `${PASSWORD}\r`] });
+    expect(s.code, s.screen).toBe(1); // bad.aspera-env is corrupt
+    const plain = text(s.screen);
+    expect(plain).toMatch(/aenv: wrong password: it does not open \S+\.aspera-env \(batch [0-9a-f]{16}\); try again \(2 of 3\)\r?\nPassword: /);
+    expect(plain).not.toMatch(/^wrong-password/m);
+    expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('alpha\n');
+    const out3 = path.join(tmp.dir, 'o-wrong3');
+    const three = await onTty(['decrypt', tree, '-o', out3], { answers: ['x1\r', 'x2\r', 'x3\r'] });
+    expect(three.code, three.screen).toBe(1);
+    expect(three.screen.match(/try again/g)).toHaveLength(2);
+    expect(three.screen).toMatch(/aenv: error: wrong password, 3 tries: none opened /);
+    expect(three.screen).not.toMatch(/^wrong-password/m);
+    expect(existsSync(out3)).toBe(false);
   });
 
   it('Ctrl-C at the prompt exits 130 with no stack trace and writes nothing', async () => {
@@ -141,6 +175,24 @@ describe.skipIf(!hasScript)('progress and colours', () => {
     expect(plain).toMatch(/verify: 3 files[^\n]*\n +ok +2\r?\n +corrupt +1/);
   });
 
+  it('inside one large file the progress moves in steps, in plaintext bytes, to the summary\'s total (issue 22: it stood at 0 B until the file ended)', async () => {
+    const d = path.join(tmp.dir, 'large');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'big.bin'), Buffer.alloc(24 * 1024 * 1024, 7));
+    expect(aenv(['encrypt', path.join(d, 'big.bin'), '--kdf', 'pbkdf2', '--password-file', pw, '-q']).code).toBe(0);
+    for (const cmd of ['decrypt', 'verify'] as const) {
+      const s = await onTty([cmd, path.join(d, 'big.bin.aspera-env'), ...(cmd === 'decrypt' ? ['-o', path.join(d, 'out')] : []), '--backend', 'noble', '--password-file', pw]);
+      expect(s.code, s.screen).toBe(0);
+      const shown = [...text(s.screen).matchAll(new RegExp(`${cmd} 0/1 files +(\\S+ \\S+) of (\\S+ \\S+) \\((\\d+)%\\)`, 'g'))];
+      const steps = new Set(shown.map((m) => Number(m[3])).filter((p) => p > 0 && p < 100));
+      expect(steps.size, text(s.screen)).toBeGreaterThanOrEqual(2);
+      // decrypt counts plaintext (24.0 MiB), verify envelope bytes: each as its summary does
+      const total = shown[0]![2];
+      expect(text(s.screen)).toMatch(new RegExp(`[\\r\\n]${cmd}: 1 file, ${total!.replace('.', '\\.')} in `));
+      if (cmd === 'decrypt') expect(total).toBe('24.0 MiB');
+    }
+  });
+
   it('without a terminal: no progress noise, no colours, no carriage returns', () => {
     const r = aenv(['verify', tree, '--password-file', pw]);
     expect(r.code).toBe(1);
@@ -148,7 +200,7 @@ describe.skipIf(!hasScript)('progress and colours', () => {
     expect(r.stdout + r.stderr).not.toMatch(/\x1b/); // eslint-disable-line no-control-regex
   });
 
-  it('colours on a terminal; none with NO_COLOR; --quiet has no progress and no summary', async () => {
+  it('colours on a terminal; none with NO_COLOR; --quiet has no progress and a one-line summary', async () => {
     const c = await onTty(['verify', tree, '--password-file', pw]);
     expect(c.screen).toMatch(SGR_COLOUR);
     const n = await onTty(['verify', tree, '--password-file', pw], { env: { NO_COLOR: '1' } });
@@ -156,8 +208,11 @@ describe.skipIf(!hasScript)('progress and colours', () => {
     expect(n.screen).toMatch(/ok +\S*a\.txt\.aspera-env/);
     expect(n.screen).not.toMatch(SGR_COLOUR);
     const quiet = await onTty(['verify', tree, '--quiet', '--password-file', pw]);
-    expect(quiet.screen).not.toMatch(/ETA|verify: 3 files/);
+    expect(quiet.screen).not.toMatch(/ETA/);
     expect(quiet.screen).toMatch(/corrupt/);
+    // -q: the failures and one summary line (issue 22), no table
+    expect(quiet.screen).toMatch(/\nverify: 3 files, [^\n]*: 2 ok, 1 corrupt\r?\n$/);
+    expect(quiet.screen).not.toMatch(/^ +ok +2/m);
   });
 
   it('--json on a terminal: standard output holds only JSON lines', async () => {

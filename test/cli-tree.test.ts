@@ -222,17 +222,17 @@ describe('selection and usage', () => {
     expect(listTree(t.src)).toEqual(before);
   });
 
-  it('a missing PATH is an io-error for that PATH (exit 1), the others still run', () => {
+  it('a missing PATH is a usage error (exit 2) before any work, the others untouched (issue 22: it was an io-error row, exit 1)', () => {
     const t = copy();
-    const r = aenv(['decrypt', path.join(t.base, 'no-such-folder'), path.join(t.src, 'a.txt.aspera-env'), '--json', '--password-file', t.pw]);
-    expect(r.code).toBe(1);
-    const rows = jsonLines(r.stdout);
-    expect(rows[0]).toMatchObject({ status: 'io-error' });
-    expect(String(rows[0]!['detail'])).toMatch(/ENOENT/);
-    expect(rows[1]).toMatchObject({ status: 'ok' });
+    const out = path.join(t.base, 'out-missing');
+    const r = aenv(['decrypt', path.join(t.base, 'no-such-folder'), path.join(t.src, 'a.txt.aspera-env'), '-o', out, '--json', '--password-file', t.pw]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^aenv: error: \S*no-such-folder: no such file or folder\naenv: hint: check the PATH/);
+    expect(existsSync(out)).toBe(false);
     const h = aenv(['verify', path.join(t.base, 'no-such-folder')]);
-    expect(h.code).toBe(1);
-    expect(h.stderr).toMatch(/hint: check that the PATH exists/);
+    expect(h.code).toBe(2);
+    expect(h.stderr).toMatch(/hint: check the PATH/);
   });
 
   it('--jobs 1 and --jobs 8 print the same lines in the same order', () => {

@@ -105,17 +105,46 @@ describe('verify', () => {
     expect(p.stderr).toMatch(/--password-prompt needs a terminal/);
   });
 
-  it('--quiet prints only failures and no summary', () => {
+  it('--quiet prints only failures and one summary line (issue 22: it was none)', () => {
     const r = aenv(['verify', t.src, '--quiet', '--password-file', t.pw]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(/^ok /m);
     expect(r.stderr).toMatch(/^corrupt /m);
-    expect(r.stderr).not.toMatch(/^ +\d+ failed|all ok|^verify: /m);
+    expect(r.stderr).not.toMatch(/^ +\d+ failed|all ok/m);
+    expect(r.stderr.match(/^verify: /gm)).toHaveLength(1);
+    expect(r.stderr).toMatch(/\nverify: \d+ files, [^\n]*: \d+ ok, [^\n]*corrupt[^\n]*\n$/);
   });
 });
 
 describe('inspect', () => {
+  it('--json: kdf_params under the KDF\'s own names, as the human form says them (issue 22: p1, p2, p3)', () => {
+    const d = path.join(t.base, 'kdfs');
+    mkdirSync(d, { recursive: true });
+    const names: Record<string, string> = {};
+    for (const kdf of ['scrypt', 'argon2id', 'pbkdf2']) {
+      writeFileSync(path.join(d, `${kdf}.txt`), kdf);
+      expect(aenv(['encrypt', path.join(d, `${kdf}.txt`), '--kdf', kdf, '--password-file', t.pw, '-q']).code).toBe(0);
+      const j = JSON.parse(aenv(['inspect', path.join(d, `${kdf}.txt.aspera-env`), '--json']).stdout) as Record<string, unknown>;
+      names[kdf] = JSON.stringify(j['kdf_params']) + ' ' + String(j['kdf_text']);
+    }
+    expect(names['scrypt']).toBe('{"log2n":17,"r":8,"p":1} scrypt(log2N=17, r=8, p=1)');
+    expect(names['argon2id']).toMatch(/^\{"m_kib":65536,"t":3,"p":1\} argon2id\(m=65536 KiB, t=3, p=1\)$/);
+    expect(names['pbkdf2']).toBe('{"iterations":600000} pbkdf2-sha256(iterations=600000)');
+  });
+
+  it('report prints its counts as the other commands do, 1234 not 1,234 (issue 22)', () => {
+    const rows = Array.from({ length: 1234 }, (_, i) => JSON.stringify({ path: `f${i}.aspera-env`, output: `f${i}`, status: 'ok', bytes: 1, detail: 'decrypted' }));
+    rows.push(JSON.stringify({ summary: { ok: 1234, failed: 0, skipped: 0, bytes: 1234, seconds: 1, finished: '2026-12-05T00:00:00Z', by_status: { ok: 1234 }, exit_status: 0 } }));
+    const f = path.join(t.base, 'report.jsonl');
+    writeFileSync(f, rows.join('\n') + '\n');
+    const r = aenv(['report', f]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^report: 1 report, 1234 files, /);
+    expect(r.stdout).toMatch(/^ +ok +1234$/m);
+    expect(r.stdout).not.toMatch(/\d,\d{3}/);
+  });
+
   it('human: header fields, sizes, chunk count, batch id; no password needed', () => {
     const f = path.join(t.src, 'sub', 'deep', 'deeper', 'c.bin.aspera-env');
     const r = aenv(['inspect', f]);

@@ -25,6 +25,8 @@ const RULES: Array<[string, RegExp]> = [
   ['dynamic import', new RegExp(`\\bimport\\s*\\(\\s*${Q}`, 'g')],
   // require('net'), also createRequire(...)('net') and require.resolve
   ['require', new RegExp(`(?:\\brequire(?:\\.resolve)?|\\))\\s*\\(\\s*${Q}`, 'g')],
+  // process.getBuiltinModule('net'): how aenv loads child_process and worker_threads only when used
+  ['getBuiltinModule', new RegExp(`\\bgetBuiltinModule\\s*\\(\\s*${Q}`, 'g')],
   // process.binding('tcp_wrap') and friends: raw socket handles
   ['process.binding', /\bprocess\s*\.\s*(?:_linkedBinding|binding)\s*\(\s*(['"`])(?:tcp_wrap|udp_wrap|pipe_wrap|tls_wrap|cares_wrap)\1/g],
   // fetch(...), globalThis.fetch(...), but not obj.fetch(...) of some other object
@@ -94,6 +96,7 @@ describe('network-free scanner (unit)', () => {
     'const s = require("node:https");',
     "const s = createRequire(import.meta.url)('node:net');",
     "const t = process.binding('tcp_wrap');",
+    "const n = process.getBuiltinModule('node:net');",
     "await fetch('https://example.invalid/');",
     'const r = globalThis.fetch(url);',
     "x = fetch (u)",

@@ -172,7 +172,29 @@ const shared = (cmd: 'decrypt' | 'verify' | 'encrypt') => {
       expect(loud.stdout).toMatch(/^ok /m);
       expect(loud.stderr).toMatch(/all ok/);
       expect(quiet.stdout).toBe('');
-      expect(quiet.stderr).toBe('');
+      // failures (none here) and the one summary line (issue 22)
+      expect(quiet.stderr).toMatch(new RegExp(`^${cmd}: 3 files, [^\\n]*: 3 ok\\n$`));
+    },
+    verbose: () => {
+      // Skipped files (decrypt, encrypt run again) and the wrong-password files of a batch after
+      // its first (verify with another password) are counted, not listed, unless -v (issue 22).
+      const w = work(input());
+      if (cmd === 'verify') {
+        const plain = w.run([cmd, name, '--password-file', F.pw2]);
+        const verbose = w.run([cmd, name, '--password-file', F.pw2, '-v']);
+        expect([plain.code, verbose.code]).toEqual([1, 1]);
+        expect(plain.stderr.match(/^wrong-password /gm)).toHaveLength(1);
+        expect(plain.stderr).toMatch(/wrong-password: 2 more files of batch [0-9a-f]{16} not listed/);
+        expect(verbose.stderr.match(/^wrong-password /gm)).toHaveLength(3);
+        return;
+      }
+      expect(w.run([cmd, name, ...out, ...pass()]).code).toBe(0);
+      const again = w.run([cmd, name, ...out, ...pass(), '--skip-existing']);
+      const verbose = w.run([cmd, name, ...out, ...pass(), '--skip-existing', '-v']);
+      expect([again.code, verbose.code]).toEqual([0, 0]);
+      expect(again.stdout).toBe('');
+      expect(again.stderr).toMatch(/^ +skipped +3$/m);
+      expect(verbose.stdout.match(/^skipped /gm)).toHaveLength(3);
     },
     extension: () => {
       const w = work();

@@ -132,7 +132,7 @@ const wasInterrupted = (s: Record<string, unknown>): boolean => s['interrupted']
 /** The summary's "finished" time in ms, or NaN. */
 const finishedAt = (s: Record<string, unknown>): number => (typeof s['finished'] === 'string' ? Date.parse(s['finished']) : NaN);
 
-const files = (n: number): string => `${n.toLocaleString('en-US')} file${n === 1 ? '' : 's'}`;
+const files = (n: number): string => `${n} file${n === 1 ? '' : 's'}`;
 
 /** One report being read, chunk by chunk. */
 export class ReportReader {

@@ -3,11 +3,11 @@
 // exit status. inspect, report and selftest print what the engine tells them.
 
 import { inspectFile, inspectTargets, NOT_CHECKED, type InspectResult } from '../engine/inspect.js';
-import type { Job, RunView } from '../engine/job.js';
+import { UsageError, type Job, type RunView } from '../engine/job.js';
 import { readReports } from '../engine/reports.js';
 import { runJob } from '../engine/run.js';
-import { toolText, unprotectLocation, type Location } from '../engine/tools.js';
-import { VERSION } from '../version.js';
+import { toolReport, toolText, unprotectLocation, type Location } from '../engine/tools.js';
+import { VERSION, versionLine } from '../version.js';
 import type { ArgsOf } from './options.js';
 import { ask } from './prompt.js';
 import { reportText } from './report-text.js';
@@ -21,6 +21,7 @@ function terminal(): Terminal {
 
 /** How the run is shown: its rows on standard output (a stream's on standard error), a progress display on a terminal. */
 function viewOf(job: Job, a: { json: boolean; quiet: boolean; verbose: boolean; progress: boolean }): RunView {
+  if (a.quiet && a.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'choose one: -q prints failures and one summary line, -v every file');
   if (job.inputs.kind === 'stream') return new StreamView(a.json, process.stderr);
   return new TerminalView({
     json: a.json, quiet: a.quiet, verbose: a.verbose, out: process.stdout, err: process.stderr,
@@ -97,6 +98,25 @@ export async function runReport(a: ArgsOf<'report'>): Promise<number> {
     process.stdout.write(reportText(merged, problems));
   }
   return merged.failed ? 1 : 0;
+}
+
+/**
+ * `aenv doctor`: what this machine can open: the build, the selftest (its failures, else one
+ * line), and where IBM's tools are (looked up here, and by a run only when a file needs them).
+ */
+export async function runDoctor(): Promise<number> {
+  const { selftest } = await import('../selftest/run.js');
+  const out = (l: string): boolean => process.stdout.write(`${l}\n`);
+  out(versionLine());
+  const checks = await selftest(() => {});
+  const failed = checks.filter((c) => !c.ok);
+  for (const c of failed) out(`  FAIL ${c.name}: ${c.detail}`);
+  out(`AENV/1 envelopes: ${failed.length ? `NOT safe to open here: ${failed.length} of ${checks.length} selftest checks failed` : `can be opened and sealed (selftest: ${checks.length} checks passed)`}`);
+  const [un, pro] = toolReport();
+  out(`IBM's envelopes: ${un!.found ? 'can be opened (decrypt, keyed verify)' : 'cannot be opened (no usable asunprotect)'}; ${pro!.found ? 'can be sealed (encrypt --format ibm)' : 'cannot be sealed (no usable asprotect)'}`);
+  out(`  ${un!.line}`);
+  out(`  ${pro!.line}`);
+  return failed.length ? 1 : 0;
 }
 
 /** `aenv selftest`: one line per check, then a summary; exit 0 when every check passed. */

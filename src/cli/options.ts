@@ -33,8 +33,8 @@ export interface CommandSpec {
 
 const COMMON = [
   { name: 'json', type: 'boolean', default: false, describe: 'one JSON object per file on standard output, then a summary line' },
-  { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only failures' },
-  { name: 'verbose', alias: 'v', type: 'boolean', default: false, describe: 'also name each entry the walk passes over (links not followed, sockets, devices)' },
+  { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only failures and one summary line' },
+  { name: 'verbose', alias: 'v', type: 'boolean', default: false, describe: 'also list skipped files, every wrong-password file of a batch, and each entry the walk passes over (links not followed, sockets, devices)' },
   { name: 'jobs', alias: 'j', type: 'number', arg: 'N', describe: 'files processed at once (default: number of CPUs)' },
   { name: 'extension', type: 'string', arg: 'EXT', default: '.aspera-env', describe: 'ending of envelope names' },
   { name: 'follow-symlinks', type: 'boolean', default: false, describe: 'follow symbolic links inside folders (never in a loop)' },
@@ -138,6 +138,11 @@ export const COMMANDS = [
     name: 'report', args: '[paths..]', argsText: 'FILE...',
     summary: 'merge the --json reports of several runs (the shards of one tree): combined summary, exit 1 if any row failed',
     options: [{ name: 'json', type: 'boolean', default: false, describe: 'print the merged summary as one JSON line' }],
+  },
+  {
+    name: 'doctor', args: '', argsText: '',
+    summary: 'what this machine can open: the selftest, and where IBM\'s asunprotect and asprotect are (exit 1 if the selftest fails)',
+    options: [],
   },
   {
     name: 'selftest', args: '', argsText: '',

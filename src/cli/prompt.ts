@@ -6,8 +6,12 @@
 
 import { Interrupted } from '../engine/context.js';
 
-export async function ask(prompt: string): Promise<string> {
+export async function ask(text: string): Promise<string> {
   const output = process.stderr.isTTY || !process.stdout.isTTY ? process.stderr : process.stdout;
+  // What is said before the prompt (a password asked again: why) is printed as it is.
+  const cut = text.lastIndexOf('\n') + 1;
+  if (cut > 0) output.write(text.slice(0, cut));
+  const prompt = text.slice(cut);
   try {
     const { read } = await import('read'); // only when a prompt is shown
     const line = String(await read({ prompt, silent: true, replace: '', terminal: true, input: process.stdin, output }));

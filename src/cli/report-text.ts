@@ -5,7 +5,8 @@ import type { MergedReport } from '../engine/reports.js';
 import { STATUSES, type Status } from '../engine/statuses.js';
 import { bytesText, safeText, showPath } from './text.js';
 
-const num = (n: number): string => n.toLocaleString('en-US');
+// one number format everywhere (issue 22: report printed 4,513 where the other commands print 4513)
+const num = (n: number): string => String(n);
 
 function minutes(s: number): string {
   if (s < 60) return `${s.toFixed(1)} s`;

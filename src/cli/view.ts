@@ -15,8 +15,9 @@ import { bytesText, jsonLine, rateText, safeText, showPath } from './text.js';
 
 export interface ViewOptions {
   json: boolean;
+  /** Failures and the one summary line only. */
   quiet: boolean;
-  /** -v: name each entry the walk passed over. */
+  /** -v: every row (also skipped files and every wrong-password file of a batch), and each entry the walk passed over. */
   verbose: boolean;
   /** Where file lines go. */
   out: Writable;
@@ -42,6 +43,8 @@ export function colorWanted(stream: { isTTY?: boolean }): boolean {
 /** A run over files and folders. */
 export class TerminalView implements RunView {
   private bar: Progress | null = null;
+  /** Wrong-password files of each batch not listed (after its first), for the summary (issue 22: one line per batch). */
+  private readonly unlisted = new Map<string, number>();
 
   constructor(private readonly o: ViewOptions) {}
 
@@ -76,6 +79,7 @@ export class TerminalView implements RunView {
       }
       if (r.checksum) row['checksum'] = r.checksum.kind;
       if (r.renamed) Object.assign(row, { renamed_from: r.renamed.from, rename_reason: r.renamed.reason }); // --portable-names
+      if (r.batchId !== undefined) row['batch_id'] = r.batchId;
       const warnings = [r.warning, r.sharedFolder && sharedFolderWarning(r.sharedFolder)].filter(Boolean);
       if (warnings.length) row['warning'] = warnings.join('; ');
       this.o.out.write(jsonLine(row) + '\n');
@@ -91,6 +95,14 @@ export class TerminalView implements RunView {
     const batchLine = r.batch && r.batch.kind !== 'ok' && r.status !== 'missing' ? `${' '.repeat(14)} batch: ${r.batch.kind}${r.batch.detail ? `: ${r.batch.detail}` : ''}` : null;
     const renamedLine = r.renamed ? `${' '.repeat(14)} renamed: ${JSON.stringify(r.renamed.fromRel)} -> ${JSON.stringify(r.renamed.toRel)} (${r.renamed.reason}; --portable-names)` : null;
     if (this.o.quiet && !isFailure(r.status) && !r.warning && !batchLine && !renamedLine) return;
+    // A file left as it was is counted, not listed (as rsync does), unless -v.
+    if (r.status === 'skipped' && !this.o.verbose && !r.warning && !batchLine && !renamedLine) return;
+    // One wrong-password row per batch: its first; the others are counted under the summary.
+    if (r.status === 'wrong-password' && r.batchId !== undefined && !this.o.verbose && !batchLine) {
+      const n = this.unlisted.get(r.batchId);
+      this.unlisted.set(r.batchId, (n ?? -1) + 1);
+      if (n !== undefined) return;
+    }
     this.bar?.clear();
     const fail = isFailure(r.status);
     const tag = this.paint(r.status, r.status.padEnd(14), fail ? this.o.color.err : this.o.color.out);
@@ -166,17 +178,30 @@ export class TerminalView implements RunView {
     if (this.o.json) {
       const byStatus = Object.fromEntries(s.byStatus);
       const passwords = s.passwords ? { passwords: Object.fromEntries(s.passwords.map(([l, n]) => [String(l), n])) } : {};
-      this.o.out.write(jsonLine({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, bytes: s.bytes, seconds: s.seconds, finished: s.finished, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
+      const missing = s.byStatus.find(([st]) => st === 'missing')?.[1] ?? 0;
+      this.o.out.write(jsonLine({ summary: { ok: s.ok, failed: s.failed, skipped: s.skipped, files: s.ok + s.skipped + s.failed - missing, missing, bytes: s.bytes, seconds: s.seconds, finished: s.finished, by_status: byStatus, ...passwords, ...s.fields } }) + '\n');
       return;
     }
-    if (this.o.quiet) return;
-    const total = s.ok + s.skipped + s.failed;
+    const missing = s.byStatus.find(([st]) => st === 'missing')?.[1] ?? 0;
+    const total = s.ok + s.skipped + s.failed - missing; // a missing row is a name without a file
+    const head = `${s.verb}: ${total} file${total === 1 ? '' : 's'}${missing ? ` (and ${missing} missing)` : ''}, ${bytesText(s.bytes)} in ${s.seconds.toFixed(2)} s (${rateText(s.bytes, s.seconds)})`;
+    const interrupted = s.fields['interrupted'] === true;
+    const tail = interrupted ? `interrupted after ${total} finished file${total === 1 ? '' : 's'}${s.failed ? `, ${s.failed} failed` : ''}`
+      : s.failed ? `${s.failed} failed` : s.mismatch ? 'no file failed on its own, but the batch does not match (exit status 1)'
+        : s.fields.exit_status !== 0 ? 'nothing done (exit status 1)' : 'all ok';
+    const note = interrupted ? '' : s.note;
+    if (this.o.quiet) {
+      // -q: the one summary line (failures were printed as they came)
+      const counts = s.byStatus.map(([st, n]) => `${n} ${st}`).join(', ');
+      this.o.err.write(`${head}: ${counts || 'nothing done'}${interrupted ? '; interrupted' : ''}\n`);
+      return;
+    }
     const rows = s.byStatus.map(([st, n]) => `  ${this.paint(st, st.padEnd(15), this.o.color.err)}${String(n).padStart(8)}`);
-    const head = `${s.verb}: ${total} file${total === 1 ? '' : 's'}, ${bytesText(s.bytes)} in ${s.seconds.toFixed(2)} s (${rateText(s.bytes, s.seconds)})`;
-    const tail = s.failed ? `${s.failed} failed` : s.mismatch ? 'no file failed on its own, but the batch does not match (exit status 1)' : 'all ok';
+    const unlisted = [...this.unlisted].filter(([, n]) => n > 0)
+      .map(([b, n]) => `  wrong-password: ${n} more file${n === 1 ? '' : 's'} of batch ${b} not listed (same key; -v lists them)`);
     // Every line of the list, so a password that opened nothing is visible too.
     const pwRows = (s.passwords ?? []).map(([l, n]) => `  ${`password #${l}`.padEnd(15)}${String(n).padStart(8)}${n === 0 ? '  (opened nothing)' : ''}`);
-    this.o.err.write([head, ...rows, ...pwRows, ...s.lines.map((l) => `  ${safeText(l)}`), `  ${tail}${s.note ? `; ${safeText(s.note)}` : ''}`].join('\n') + '\n');
+    this.o.err.write([head, ...rows, ...pwRows, ...unlisted, ...s.lines.map((l) => `  ${safeText(l)}`), `  ${tail}${note ? `; ${safeText(note)}` : ''}`].join('\n') + '\n');
   }
 
   private paint(s: Status, text: string, color: boolean): string {
@@ -202,7 +227,7 @@ export class StreamView implements RunView {
     }
     if (r.status === 'ok' && !r.warning) return;
     this.err.write(`aenv: ${r.status === 'ok' ? 'warning' : 'error'}: standard input: ${safeText((r.status === 'ok' ? r.warning : r.detail) ?? '')}\n`);
-    const hint = STREAM_HINTS[r.status] ?? HINTS[r.status];
+    const hint = r.hint ?? STREAM_HINTS[r.status] ?? HINTS[r.status];
     if (r.status !== 'ok' && hint) this.err.write(`aenv: hint: ${safeText(hint)}\n`);
   }
 

@@ -160,6 +160,8 @@ async function writeFile(input: InputPath, p: Planned, opt: WriteOptions, run: R
       if (why) throw new BatchRefusal(why);
     }
     checkInterrupted(run);
+    // decrypt: the envelope's time (encrypt gave it the original's); encrypt: the original's (issue 22)
+    out.keepTime(src.mtimeMs);
     await out.commit(replace, opt.removeSource);
     out = undefined;
     if (opt.removeSource) await removeSource(src);

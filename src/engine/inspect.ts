@@ -6,7 +6,7 @@
 
 import { HEADER_LEN, KDF_NAMES, SUITE_NAMES, TRAILER_LEN } from '../format/constants.js';
 import { chunkSize, parseHeader } from '../format/header.js';
-import { describeKdf } from '../format/kdf-params.js';
+import { describeKdf, namedKdfParams } from '../format/kdf-params.js';
 import { layoutForSize, parseTrailer } from '../format/layout.js';
 import { EnvelopeError } from '../format/status.js';
 import { promises as fsp } from 'node:fs';
@@ -24,7 +24,8 @@ export interface InspectResult {
   version?: number;
   suite?: string;
   kdf?: string;
-  kdf_params?: { p1: number; p2: number; p3: number };
+  /** Under the KDF's own names (format/kdf-params.ts namedKdfParams). */
+  kdf_params?: Record<string, number>;
   kdf_text?: string;
   chunk_size?: number;
   chunks?: number;
@@ -60,7 +61,7 @@ export async function inspectFile(src: string, tool?: Location): Promise<Inspect
       version: 1,
       suite: SUITE_NAMES[h.suite],
       kdf: KDF_NAMES[h.params.kdf],
-      kdf_params: { p1: h.params.p1, p2: h.params.p2, p3: h.params.p3 },
+      kdf_params: namedKdfParams(h.params),
       kdf_text: describeKdf(h.params),
       chunk_size: chunkSize(h),
       batch_id: hex(h.salt.subarray(0, 8)),

@@ -9,7 +9,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import type { Backend } from '../crypto/backend.js';
 import { KeyCache, passwordBytes, passwordFromBytes, PasswordError } from '../crypto/keys.js';
 import { PASSWORD_ENV } from '../foreign/ibm-cli.js';
-import { UsageError, type Job, type PasswordSource } from './job.js';
+import { UsageError, type Ask, type Job, type PasswordSource } from './job.js';
 
 /** The passwords of a run: one, or a list's (then with the list's line number of each). */
 export interface Passwords {
@@ -18,6 +18,8 @@ export interface Passwords {
   /** As given (IBM's tool gets them unchanged). */
   texts: string[];
   lines: number[] | null;
+  /** Typed at the prompt (then a wrong one is asked again: engine/retry.ts). */
+  prompted?: boolean;
 }
 
 /** Whether the run will have a password (or fail trying): a list, a file, the variable, or a prompt it requires. */
@@ -40,8 +42,8 @@ export async function passwordsFor(src: PasswordSource, job: Pick<Job, 'command'
       }
       return await readPasswordList(src.list);
     }
-    const pw = await onePassword(src, stdinIsData);
-    if (pw !== null) return { bytes: [passwordBytes(pw)], texts: [pw], lines: null };
+    const one = await onePassword(src, stdinIsData);
+    if (one !== null) return { bytes: [passwordBytes(one.text)], texts: [one.text], lines: null, ...(one.prompted ? { prompted: true } : {}) };
     if (src.prompt === 'required') throw new UsageError('--password-prompt needs a terminal on standard input', 'use --password-file FILE or ASPERA_SCP_FILEPASS in scripts');
     if (job.command === 'verify') return null;
     if (job.inputs.kind === 'stream') {
@@ -107,8 +109,8 @@ export function firstLine(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
-/** The one password of the usual sources, or null. */
-async function onePassword(src: PasswordSource, stdinIsData: boolean): Promise<string | null> {
+/** The one password of the usual sources (and whether it was typed at the prompt), or null. */
+async function onePassword(src: PasswordSource, stdinIsData: boolean): Promise<{ text: string; prompted: boolean } | null> {
   if (src.file !== undefined) {
     let bytes: Uint8Array;
     try {
@@ -117,19 +119,40 @@ async function onePassword(src: PasswordSource, stdinIsData: boolean): Promise<s
       throw new UsageError(`cannot read the password file ${src.file} (${(e as NodeJS.ErrnoException).code ?? e})`,
         'check the path given to --password-file');
     }
-    return check(passwordFromBytes(firstLine(bytes)), `the password file ${src.file}`);
+    return { text: check(passwordFromBytes(firstLine(bytes)), `the password file ${src.file}`), prompted: false };
   }
   const env = process.env[PASSWORD_ENV];
-  if (env !== undefined) return check(envPassword(env), PASSWORD_ENV);
+  if (env !== undefined) return { text: check(envPassword(env), PASSWORD_ENV), prompted: false };
   if (src.prompt !== 'never' && !stdinIsData && src.ask) {
-    const pw = lenient(await src.ask('Password: '), 'the prompt');
-    if (src.confirm) {
-      const again = await src.ask('Password again: ');
-      if (again !== pw) throw new UsageError('the two passwords differ', 'run again and type the same password twice');
-    }
-    return check(pw, 'the prompt');
+    return { text: await askPassword(src.ask, src.confirm), prompted: true };
   }
   return null;
+}
+
+/** Answers at the prompt before aenv gives up: an empty one, two that differ, or one that opens nothing are asked again (as sudo does). */
+export const PROMPT_TRIES = 3;
+
+/**
+ * The password from the prompt: an empty answer, or (encrypt) a second answer that differs, is
+ * said in one line and asked again, PROMPT_TRIES times in all. A line before the prompt goes
+ * into the Ask's text, before its last line break (cli/prompt.ts prints it as it is).
+ */
+export async function askPassword(ask: Ask, confirm: boolean, first = ''): Promise<string> {
+  let why = first;
+  for (let i = 0; i < PROMPT_TRIES; i++) {
+    const pw = lenient(await ask(`${why}Password: `), 'the prompt');
+    if (pw.length === 0) {
+      why = 'aenv: the password is empty (AENV/1 passwords never are); type it again\n';
+      continue;
+    }
+    if (confirm && (await ask('Password again: ')) !== pw) {
+      why = 'aenv: the two passwords differ; type it twice again\n';
+      continue;
+    }
+    return pw;
+  }
+  throw new UsageError(`no password after ${PROMPT_TRIES} tries at the prompt (${why.includes('differ') ? 'the two answers differed' : 'an empty answer'})`,
+    confirm ? 'type the same password twice, or use --password-file FILE' : 'type the password, or use --password-file FILE');
 }
 
 /**

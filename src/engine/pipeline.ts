@@ -236,9 +236,10 @@ export interface Plain {
  * holds back no more than it must).
  */
 export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, depth: number, chunkSize: number, run: RunContext): AsyncGenerator<Plain> {
-  const inFlight: { block: Block; done: Promise<Done> }[] = [];
+  // `sealed`: the block's length when it was handed on (a worker thread takes its buffer, which reads as empty here after)
+  const inFlight: { block: Block; sealed: number; done: Promise<Done> }[] = [];
   const settle = (): Plain | Promise<Plain> => {
-    const { block, done } = inFlight.shift()!;
+    const { block, sealed, done } = inFlight.shift()!;
     return done.then((d) => {
       const giveBack = (): void => {
         if (block.owned || d.bytes.buffer !== block.bytes.buffer) run.buffers.give(d.bytes.buffer as ArrayBuffer);
@@ -247,11 +248,19 @@ export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, dept
         giveBack();
         throw chunkError(-1 - d.result, block.final, chunkSize);
       }
-      return { plaintext: d.bytes.subarray(0, d.result), sealedBytes: block.bytes.length, release: giveBack };
+      return { plaintext: d.bytes.subarray(0, d.result), sealedBytes: sealed, release: giveBack };
     });
   };
   const source = blocks[Symbol.asyncIterator]();
-  let next: Promise<IteratorResult<Block>> | null = source.next();
+  // The next block is asked for at once, but awaited only once a block in flight is free: if
+  // the source fails meanwhile (a stream cut short, a read error) while the oldest block is
+  // being written, that failure must wait for its turn, not end the process as unhandled.
+  const pull = (): Promise<IteratorResult<Block>> => {
+    const p = source.next();
+    p.catch(() => undefined); // awaited in turn below
+    return p;
+  };
+  let next: Promise<IteratorResult<Block>> | null = pull();
   try {
     while (next || inFlight.length) {
       if (next && inFlight.length < depth) {
@@ -262,10 +271,11 @@ export async function* openBlocks(blocks: AsyncIterable<Block>, work: Work, dept
           const r: IteratorResult<Block> = await next;
           next = null;
           if (!r.done) {
+            const sealed = r.value.bytes.length;
             const done = work('open', r.value, 0);
             done.catch(() => undefined); // awaited in turn below
-            inFlight.push({ block: r.value, done });
-            next = source.next();
+            inFlight.push({ block: r.value, sealed, done });
+            next = pull();
           }
           continue;
         }
@@ -352,7 +362,8 @@ export async function drain(plains: AsyncIterable<Plain>, out: AtomicOutput | nu
         p.release();
       }
       bytes += p.plaintext.length;
-      run.progress(p.sealedBytes);
+      // decrypt counts plaintext, as its summary does; verify (no output) envelope bytes, as its summary does
+      run.progress(out ? p.plaintext.length : p.sealedBytes);
     }
     if (writing) await writing;
   } finally {

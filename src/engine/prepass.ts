@@ -11,12 +11,36 @@
 //   A --files-from list on standard input cannot be read twice; its entries are checked as they
 //   come instead (engine/run.ts).
 
+import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { HEADER_LEN } from '../format/constants.js';
+import { chunkSize, parseHeader } from '../format/header.js';
+import { layoutForSize } from '../format/layout.js';
 import { PlanError } from '../fsops/errors.js';
 import type { FoundFile } from '../fsops/walk.js';
 import { UsageError } from './job.js';
 import { filesOf, Inputs, type InputSpec } from './inputs.js';
 import { showPath } from './show.js';
+
+/**
+ * What the progress display counts for one file, as the summary counts it: for decrypt its
+ * plaintext (from the envelope's size and its header's chunk size: FORMAT.md "Layout"; a file
+ * whose header does not tell, IBM's envelopes, its size), for verify and encrypt the file's size.
+ */
+export async function progressSize(command: InputSpec['command'], file: string, size: number): Promise<number> {
+  if (command !== 'decrypt') return size;
+  const fh = await fsp.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK).catch(() => null);
+  if (!fh) return size;
+  try {
+    const b = new Uint8Array(HEADER_LEN);
+    const { bytesRead } = await fh.read(b, 0, HEADER_LEN, 0);
+    return layoutForSize(size, chunkSize(parseHeader(b.subarray(0, bytesRead), size))).plaintextLen;
+  } catch {
+    return size;
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Files and bytes of the run (its --shard part), for the progress display's total. */
 export async function precount(spec: InputSpec): Promise<{ files: number; bytes: number }> {
@@ -25,7 +49,7 @@ export async function precount(spec: InputSpec): Promise<{ files: number; bytes:
   for await (const it of new Inputs(spec).stream()) {
     if (it.kind !== 'file') continue;
     files++;
-    bytes += it.file.size;
+    bytes += await progressSize(spec.command, it.file.path, it.file.size);
   }
   return { files, bytes };
 }

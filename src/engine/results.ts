@@ -4,7 +4,7 @@
 // hints: engine/statuses.ts).
 
 import { KdfBudgetError } from '../crypto/keys.js';
-import { EnvelopeError } from '../format/status.js';
+import { EnvelopeError, WrongPassword } from '../format/status.js';
 import { ExistsError } from '../fsops/atomic.js';
 import { PlanError } from '../fsops/errors.js';
 import { TargetError } from '../fsops/target/errors.js';
@@ -44,6 +44,8 @@ export interface FileResult {
   checksum?: { kind: string; detail: string };
   /** --portable-names renamed the output (engine/checks/drives.ts): the planned path, the renamed part below the output base before and after, and why. */
   renamed?: { from: string; fromRel: string; toRel: string; reason: string };
+  /** A wrong-password row: its batch (the salt's first 8 bytes, hex), so that people see one line per batch. */
+  batchId?: string;
 }
 
 const IO_TEXT: Record<string, string> = {
@@ -81,6 +83,7 @@ export function failure(path: string, output: string | undefined, e: unknown): F
     return {
       ...base, status: e.status, detail: e.message,
       ...(e.chunk !== undefined ? { chunk: e.chunk, offset: e.offset } : {}),
+      ...(e instanceof WrongPassword ? { batchId: e.batchId } : {}),
     };
   }
   if (e instanceof ExistsError) return { ...base, status: 'exists', detail: 'output already exists' };

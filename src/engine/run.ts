@@ -10,7 +10,7 @@ import { accessSync, constants as fsc, promises as fsp, statSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { formatShard, type Shard } from '../batch/shard.js';
-import { KeyCache } from '../crypto/keys.js';
+import { KeyCache, passwordBytes } from '../crypto/keys.js';
 import { loadBackend } from '../crypto/load.js';
 import { OutputDir } from '../fsops/dirs.js';
 import { planOutput } from '../fsops/plan.js';
@@ -34,9 +34,11 @@ import { precount, refuseOutputsThatAreInputs } from './prepass.js';
 import { failure, type FileResult } from './results.js';
 import { showPath } from './show.js';
 import { EXIT, isFailure } from './statuses.js';
+import { retryWrongPassword } from './retry.js';
 import { sealingFor, stepFor } from './steps.js';
 import { Tally } from './tally.js';
-import { foreignSetup, protectTool, toolFor, type Found } from './tools.js';
+import { TOOL_ENV } from '../foreign/ibm-cli.js';
+import { defaultUnprotect, foreignSetup, protectTool, toolFor, type Found } from './tools.js';
 import { decryptStream, encryptStream } from './stdio.js';
 
 /**
@@ -78,6 +80,7 @@ interface Preflight {
  */
 async function preflight(job: FilesJob): Promise<Preflight> {
   const { paths, extension } = job.inputs;
+  await refuseMissingPaths(paths);
   if (job.command === 'decrypt') await refuseUnnamedPaths(paths, extension);
   const out = job.command === 'verify' ? null : new OutFolder(job.output.dir);
   await out?.look();
@@ -90,7 +93,10 @@ async function preflight(job: FilesJob): Promise<Preflight> {
   }
   if (!(await inputs.any())) throw noInputs(job);
   if (out) await refuseOutputsThatAreInputs(inputs.spec, (f) => planOutput(f, job.command === 'encrypt' ? 'encrypt' : 'decrypt', extension, out.dir).output);
-  const tool = job.command !== 'encrypt' ? toolFor('asunprotect', job.opening.asunprotect) : job.sealing.format === 'ibm' ? protectTool(job.sealing.asprotect) : null;
+  // asunprotect named by the flag or the variable is checked now (a usage error); else looked for when a file needs it
+  const named = job.command !== 'encrypt' && (job.opening.asunprotect !== undefined || process.env[TOOL_ENV.asunprotect] !== undefined);
+  const tool = job.command !== 'encrypt' ? (named ? toolFor('asunprotect', job.opening.asunprotect) : null)
+    : job.sealing.format === 'ibm' ? protectTool(job.sealing.asprotect) : null;
   return { inputs, out, modules, tool, refusal };
 }
 
@@ -104,11 +110,25 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   }
 
   // The password, the keys, the run's context and checks, the output folder.
-  const pws = await passwordsFor(job.password, job, job.inputs.filesFrom?.file === '-');
+  let pws = await passwordsFor(job.password, job, job.inputs.filesFrom?.file === '-');
   const verb = job.command === 'verify' && pws === null ? 'verify (passwordless)' : job.command;
   const backend = await loadBackend(job.backend);
-  const keys = pws === null || (job.command === 'encrypt' && tool) ? null
+  let keys = pws === null || (job.command === 'encrypt' && tool) ? null
     : job.command === 'encrypt' ? new KeyCache(backend, pws.bytes) : keyCacheFor(backend, pws, job.opening.kdfBudget);
+  // A password typed at the prompt that does not open the first envelope is asked again (engine/retry.ts).
+  if (job.command !== 'encrypt' && pws?.prompted && job.password.ask && inputs.rereadable) {
+    const budget = job.opening.kdfBudget;
+    const r = await retryWrongPassword({
+      spec: inputs.spec, ask: job.password.ask, confirm: false, pws, backend, keysOf: (p) => keyCacheFor(backend, p, budget), bytesOf: passwordBytes,
+    });
+    ({ pws, keys } = r);
+    if (r.refused) {
+      view.note({ level: 'error', text: r.refused });
+      view.note({ level: 'hint', text: 'check the password (Caps Lock, keyboard layout), or give it with --password-file FILE; no file was touched' });
+      view.summary(tally.summary(verb, { ...shardField(job.inputs.shard), exit_status: EXIT.failed }, { note: 'wrong password' }));
+      return EXIT.failed;
+    }
+  }
   const ctx = newContext(backend, keys, (n) => view.progress(n, false));
   if (job.command !== 'encrypt') ctx.passwordLines = tally.passwordLines = pws?.lines ?? null;
   if (job.command === 'decrypt' && job.checkDigest) ctx.checkDigest = 'always';
@@ -116,7 +136,8 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   await out?.make();
   const abort = new AbortController();
   const timeout = job.command === 'encrypt' ? (job.sealing.format === 'ibm' ? job.sealing.toolTimeout : 0) : job.opening.toolTimeout;
-  const foreign = job.command !== 'encrypt' || tool ? foreignSetup(tool, timeout, pws, abort.signal) : null;
+  const foreign = job.command !== 'encrypt' ? foreignSetup(tool ?? defaultUnprotect, timeout, pws, abort.signal)
+    : tool ? foreignSetup(tool, timeout, pws, abort.signal) : null;
   const emit = (r: FileResult): void => {
     tally.add(r);
     view.row(r);
@@ -132,7 +153,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
 
   // The files, `jobs` at a time, each through its step; the rows in input order, through the checks.
   view.start(verb, view.wantsTotals && inputs.rereadable ? await precount(inputs.spec) : null);
-  const fileStep = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet) });
+  const fileStep = stepFor(job, ctx, { out, checks, sealing, foreign, progress: (n, quiet) => view.progress(n, quiet), counting: view.wantsTotals });
   // A slow reader of the rows holds the run back (they do not pile up in memory); an interruption does not wait for it.
   const step: typeof fileStep = async (it) => {
     await view.drained?.(abort.signal);
@@ -156,7 +177,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
     // the part and the files done, so that `aenv report` can say how far it got
     const code = interrupt.code();
     view.summary(tally.summary(verb, { interrupted: true, files_done: tally.rows, ...shardField(job.inputs.shard), exit_status: code }, { note: 'interrupted' }));
-    view.note({ level: 'interrupted', text: 'finished files stay; the unfinished ones left nothing' });
+    view.note({ level: 'interrupted', text: `finished files stay; the unfinished ones left nothing; ${continueHint(job)}` });
     return code;
   } finally {
     interrupt.stop();
@@ -192,6 +213,22 @@ function keyedNote(tally: Tally): string {
   if (tally.rows === ok) return 'keyed check: every chunk authenticated and every content digest matched';
   if (ok === 0) return 'keyed check: no file was fully authenticated';
   return `keyed check: every chunk authenticated and every content digest matched in the ${ok} ok file${ok === 1 ? '' : 's'} only`;
+}
+
+/** How to go on after an interruption: what is done is left as it is (--skip-existing), not failed as `exists`. */
+function continueHint(job: FilesJob): string {
+  if (job.command === 'verify') return 'run it again to check the rest';
+  return job.output.existing === 'skip' ? 'run the same command again to go on' : 'to go on, run the same command with --skip-existing';
+}
+
+/** A PATH that does not exist is a mistyped command line, said before any work (issue 22), not a failed file (exit 2, not 1). */
+async function refuseMissingPaths(paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    const code = await fsp.lstat(p).then(() => null, (e: NodeJS.ErrnoException) => e.code ?? 'error');
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new UsageError(`${showPath(p)}: no such file or folder`, 'check the PATH (a typo, or a drive that is not mounted?)');
+    }
+  }
 }
 
 /** decrypt: a PATH file must end in the extension, else its output name is unknown. */

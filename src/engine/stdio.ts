@@ -7,7 +7,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { HEADER_LEN, MIN_ENVELOPE_LEN } from '../format/constants.js';
 import { chunkSize, constantTimeEqual, parseHeader } from '../format/header.js';
-import { StreamFramer, type SealedBlock } from '../stream/decoder.js';
+import { endedEarly, noteStreamFile } from '../fsops/stream-file.js';
+import { StreamFramer, type SealedBlock, type StreamEnd } from '../stream/decoder.js';
 import { checkInterrupted, type RunContext } from './context.js';
 import { newEncoder, unlock, type Sealing } from './aenv.js';
 import { openStream } from './pipeline.js';
@@ -28,6 +29,7 @@ function write(out: Writable, data: Uint8Array): Promise<void> {
 }
 
 export async function decryptStream(input: Readable, output: Writable, run: RunContext): Promise<StreamOutcome> {
+  const file = noteStreamFile(input); // a regular file still being written ends early: said so, not "truncated"
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // Gather enough to judge the header as a file of the same bytes would be judged (steps 1-6).
   let head = Buffer.alloc(0);
@@ -57,7 +59,12 @@ export async function decryptStream(input: Readable, output: Writable, run: RunC
       const b = framer.push(r.value);
       if (b) yield b;
     }
-    const end = framer.end();
+    let end: StreamEnd;
+    try {
+      end = framer.end();
+    } catch (e) {
+      throw endedEarly(file, e);
+    }
     digestOk = constantTimeEqual(end.computed!, end.digest);
     yield end.last;
   }

@@ -22,6 +22,7 @@ import type { ForeignTool } from './ibm.js';
 import type { InputItem } from './inputs.js';
 import type { OutputPolicy, SealingParams } from './job.js';
 import type { OutFolder } from './out-folder.js';
+import { progressSize } from './prepass.js';
 import { failure, type FileResult } from './results.js';
 
 /** A file item of the run's inputs. */
@@ -39,6 +40,8 @@ export interface StepSetup {
   foreign: ForeignTool | null;
   /** Bytes of the run done (`quiet`: no redraw, the row follows). */
   progress: (bytes: number, quiet: boolean) => void;
+  /** A progress display counts: each file ends having counted what precount gave it (prepass.ts progressSize). */
+  counting: boolean;
 }
 
 const SUITES: Record<Extract<SealingParams, { format: 'aenv' }>['suite'], SuiteId> = { 'aes-256-gcm': SUITE_AES_256_GCM, 'chacha20-poly1305': SUITE_CHACHA20_POLY1305 };
@@ -74,8 +77,10 @@ export function stepFor(job: FilesJob, ctx: RunContext, s: StepSetup): Step {
     let hash: Promise<FileHash> | null = null;
     const sha256 = (): Promise<FileHash> => (hash ??= hashFile(f.path, fctx, { dev: f.dev, ino: f.ino }, f.followLink));
     for (const c of checks) r = await c.seen!(it, r, sha256);
-    const rest = f.size - counted;
-    if (rest > 0) s.progress(rest, true);
+    if (s.counting) {
+      const total = job.command === 'decrypt' && r.status === 'ok' && r.via === undefined ? r.bytes : await progressSize(job.command, f.path, f.size);
+      if (total > counted) s.progress(total - counted, true);
+    }
     return { it, r };
   };
 }

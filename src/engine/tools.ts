@@ -45,9 +45,27 @@ export function unprotectLocation(flag: string | undefined): Location {
 }
 
 /** How a run of decrypt or verify uses a tool (`pws` null: passwordless verify); `timeout` in seconds. */
-export function foreignSetup(tool: Found | null, timeout: number, pws: Passwords | null, signal: AbortSignal): ForeignTool {
+export function foreignSetup(tool: Found | null | (() => Found | null), timeout: number, pws: Passwords | null, signal: AbortSignal): ForeignTool {
   const passwords = pws ? pws.texts.map((text, i) => ({ text, ...(pws.lines ? { line: pws.lines[i]! } : {}) })) : null;
-  return { tool, passwords, signal, timing: { stallMs: Math.round(timeout * 1000) } };
+  // A lookup is made when the first file without the AENV magic asks for the tool, once (issue 22: not on every run).
+  let found: Found | null | undefined = typeof tool === 'function' ? undefined : tool;
+  const lookup = typeof tool === 'function' ? tool : null;
+  return {
+    get tool(): Found | null {
+      if (found === undefined) found = lookup!();
+      return found;
+    },
+    passwords, signal, timing: { stallMs: Math.round(timeout * 1000) },
+  };
+}
+
+/** asunprotect from PATH and IBM's install folders, for a run that names none (a lookup that fails finds none). */
+export function defaultUnprotect(): Found | null {
+  try {
+    return toolFor('asunprotect', undefined);
+  } catch {
+    return null;
+  }
 }
 
 /** asprotect for `encrypt --format ibm`: a usage error when it is not found. */
@@ -60,9 +78,12 @@ export function protectTool(flag: string | undefined): Found {
   return t;
 }
 
-/** Which IBM tools aenv would run, one line each (for --version and --help). */
-export function toolLines(): string {
-  return (['asunprotect', 'asprotect'] as const).map((t) => describeLocation(trusted(locateTool({ tool: t })))).join('\n');
+/** Which IBM tools aenv would run, one line each, and whether each can be used (for `aenv doctor`). */
+export function toolReport(): { line: string; found: boolean }[] {
+  return (['asunprotect', 'asprotect'] as const).map((t) => {
+    const loc = trusted(locateTool({ tool: t }));
+    return { line: describeLocation(loc), found: loc.found };
+  });
 }
 
 /** inspect's line about asunprotect, without the tool's name in front. */

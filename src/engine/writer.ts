@@ -13,6 +13,8 @@ export interface Output {
   commit(replace: boolean, durableName: boolean): Promise<void>;
   /** Not committed: its data truncated and its names removed. Never throws. */
   discard(): void;
+  /** Before the commit: the output's modification time set to its input's, as `cp -p`, `rsync -a` and `tar` keep it. */
+  keepTime(mtimeMs: number): void;
 }
 
 /** What a writer wrote, and what the row says of it. */

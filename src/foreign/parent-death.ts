@@ -14,7 +14,6 @@
 // signal is the tool's own; its helpers are stopped with its group by aenv's handlers), and a
 // death of aenv in the instant between the fork and setpriv's prctl.
 
-import { spawnSync } from 'node:child_process';
 import { programProblem } from './trust.js';
 
 const CANDIDATES = ['/usr/bin/setpriv', '/bin/setpriv'];
@@ -28,7 +27,7 @@ export function deathWrapper(platform: NodeJS.Platform = process.platform): stri
   found = null;
   for (const p of CANDIDATES) {
     if (programProblem(p, platform) !== null) continue; // missing, or changeable by another user
-    const help = spawnSync(p, ['--help'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    const help = process.getBuiltinModule('node:child_process').spawnSync(p, ['--help'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
     if (help.status === 0 && help.stdout.includes('--pdeathsig')) {
       found = [p, '--pdeathsig', 'KILL', '--'];
       break;

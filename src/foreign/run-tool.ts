@@ -19,7 +19,7 @@
 // drive), killGraceMs 3 s, reapMs 10 s (bound on waiting for a process the kernel cannot kill,
 // e.g. stuck in uninterruptible I/O on a dead drive).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { childEnv } from './child-env.js';
@@ -210,7 +210,8 @@ export async function runTool(o: RunToolOptions): Promise<ToolResult> {
         return await finish({ ...none, ok: false, outcome: 'spawn-failed' }, (e as NodeJS.ErrnoException).code ?? String(e));
       }
     }
-    child = spawn(wrapper ? wrapper[0]! : o.tool, wrapper ? [...wrapper.slice(1), o.tool, ...o.args] : [...o.args], {
+    // node:child_process is loaded when a tool is first run, not at every start of aenv (issue 22: start-up)
+    child = process.getBuiltinModule('node:child_process').spawn(wrapper ? wrapper[0]! : o.tool, wrapper ? [...wrapper.slice(1), o.tool, ...o.args] : [...o.args], {
       cwd: o.cwd ?? (posix ? '/' : path.dirname(o.tool)),
       env: childEnv(o.password, platform),
       stdio: ['ignore', 'pipe', 'pipe', ...(posix ? o.fds ?? [] : [])],

@@ -87,6 +87,12 @@ export class ToolOutput {
    * `replace`), with placeFile()'s checks; then the private folder goes and the output folder is
    * flushed now (`durableName`) or marked for the end of the run.
    */
+  /** The accepted file's modification time set to `mtimeMs` (its input's) through aenv's descriptor, before commit(). */
+  keepTime(mtimeMs: number): void {
+    if (!this.file) throw new Error('keepTime() before settle()');
+    fs.futimesSync(this.file.fd, Date.now() / 1000, mtimeMs / 1000);
+  }
+
   async commit(replace: boolean, durableName: boolean): Promise<void> {
     if (!this.file) throw new Error('commit() before settle()');
     placeFile(this.dir, this.ownPath, this.finalPath, this.file.id, replace);

@@ -46,6 +46,15 @@ export function checkKdfParams(p: KdfParams): string | null {
   }
 }
 
+/** The parameters under the KDF's own names (inspect --json), as describeKdf says them: scrypt log2n, r, p; Argon2id m_kib, t, p; PBKDF2 iterations. */
+export function namedKdfParams(p: KdfParams): Record<string, number> {
+  switch (p.kdf) {
+    case KDF_SCRYPT: return { log2n: p.p1, r: p.p2, p: p.p3 };
+    case KDF_ARGON2ID: return { m_kib: p.p1, t: p.p2, p: p.p3 };
+    case KDF_PBKDF2: return { iterations: p.p1 };
+  }
+}
+
 export function describeKdf(p: KdfParams): string {
   switch (p.kdf) {
     case KDF_SCRYPT: return `scrypt(log2N=${p.p1}, r=${p.p2}, p=${p.p3})`;

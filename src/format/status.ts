@@ -18,3 +18,10 @@ export class EnvelopeError extends Error {
     this.offset = where?.offset;
   }
 }
+
+/** A wrong-password verdict, with its batch: the salt's first 8 bytes in hex, as `aenv inspect` shows it (files sealed in one run share it). */
+export class WrongPassword extends EnvelopeError {
+  constructor(detail: string, readonly batchId: string) {
+    super('wrong-password', detail);
+  }
+}

@@ -131,6 +131,11 @@ export class AtomicOutput {
     await this.place(replace, durableName);
   }
 
+  /** The output's modification time (ms since the epoch), set on the open descriptor before commit(); its access time is now. */
+  keepTime(mtimeMs: number): void {
+    fs.futimesSync(this.fd, Date.now() / 1000, mtimeMs / 1000);
+  }
+
   /** commit() after the flush: placeFile(), then the descriptor is closed and the folder flushed (or marked). */
   private async place(replace: boolean, durableName: boolean): Promise<void> {
     placeFile(this.dir, this.tempPath, this.finalPath, this.id, replace);

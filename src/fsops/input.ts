@@ -56,6 +56,11 @@ export class InputFile {
     }
   }
 
+  /** The modification time when it was opened (ms since the epoch). */
+  get mtimeMs(): number {
+    return this.at.mtimeMs;
+  }
+
   get size(): number {
     return this.at.size;
   }

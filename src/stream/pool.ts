@@ -8,13 +8,15 @@
 // their chunks on the calling thread.
 
 import * as sea from 'node:sea';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ChunkJob, Reply } from './worker.js';
 
 /** The name of the worker bundle inside the single executable (build-scripts/build-bin.mjs). */
 export const WORKER_ASSET = 'stream-worker.cjs';
 
 function startWorker(): Worker {
+  // node:worker_threads is loaded when a worker first starts (a large file), not at every start of aenv
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const workerData = 'aenv-chunk-worker'; // worker.ts WORKER_DATA (a value import would load the worker module here)
   if (sea.isSea()) return new Worker(sea.getAsset(WORKER_ASSET, 'utf8'), { eval: true, workerData });
   // From a checkout, worker.js sits beside this file in dist/js. Tests run this file from src/

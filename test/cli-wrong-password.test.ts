@@ -1,0 +1,70 @@
+// A wrong password on a batch, without a terminal (issue 22: 4,513 files printed 9,029 lines): the
+// first files of a batch (one salt) are tried, the rest of it are not tried one by one; people
+// see one row per batch and a count under the summary, scripts (--json) still get a
+// wrong-password row for every file, with its batch; -v lists every file. A batch that opens is
+// never cut short. (The prompt's asking again on a terminal: cli-terminal.test.ts.)
+
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aenv, CLI_ONLY, jsonLines, passwordFile, tempDir } from './helpers/cli.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+const tmp = tempDir('aenv-wrongpw-');
+let pw: string;
+let other: string;
+let tree: string;
+const N = 60;
+
+beforeAll(() => {
+  pw = passwordFile(tmp.dir);
+  other = path.join(tmp.dir, 'other.txt');
+  writeFileSync(other, 'another password\n');
+  tree = path.join(tmp.dir, 'tree');
+  mkdirSync(path.join(tree, 'mine'), { recursive: true });
+  mkdirSync(path.join(tree, 'theirs'), { recursive: true });
+  for (let i = 0; i < N; i++) writeFileSync(path.join(tree, 'theirs', `f${i}.txt`), `file ${i}\n`);
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(tree, 'mine', `m${i}.txt`), `mine ${i}\n`);
+  // two batches: 60 files under the other password, 5 under ours
+  expect(aenv(['encrypt', path.join(tree, 'theirs'), '--kdf', 'pbkdf2', '--password-file', other, '--remove-source', '-q']).code).toBe(0);
+  expect(aenv(['encrypt', path.join(tree, 'mine'), '--kdf', 'pbkdf2', '--password-file', pw, '--remove-source', '-q']).code).toBe(0);
+});
+afterAll(() => tmp.cleanup());
+
+describe(`a wrong password on a batch, without a terminal${CLI_ONLY}`, () => {
+  it('people: one row and one count line per batch, not a row and a hint per file; the batch that opens is decrypted', () => {
+    const out = path.join(tmp.dir, 'o1');
+    const r = aenv(['decrypt', tree, '-o', out, '--password-file', pw]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/^wrong-password /gm)).toHaveLength(1);
+    expect(r.stderr.match(/hint:/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^ +wrong-password +${N}$`, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^ +wrong-password: ${N - 1} more files of batch [0-9a-f]{16} not listed \\(same key; -v lists them\\)$`, 'm'));
+    expect(r.stdout.match(/^ok /gm)).toHaveLength(5);
+    expect(readdirSync(path.join(out, 'mine'))).toHaveLength(5);
+    // a dozen lines in all, whatever the batch's size
+    expect((r.stdout + r.stderr).trim().split('\n').length).toBeLessThan(15);
+  });
+
+  it('--json: a wrong-password row for every file, with its batch; the first files were tried, the rest not', () => {
+    const r = aenv(['decrypt', tree, '-o', path.join(tmp.dir, 'o2'), '--password-file', pw, '--json', '--jobs', '1']);
+    expect(r.code).toBe(1);
+    const rows = jsonLines(r.stdout).filter((x) => !('summary' in x));
+    const wrong = rows.filter((x) => x['status'] === 'wrong-password');
+    expect(wrong).toHaveLength(N);
+    expect(new Set(wrong.map((x) => x['batch_id'])).size).toBe(1);
+    expect(wrong.filter((x) => !String(x['detail']).startsWith('not tried')).length).toBe(3);
+    expect(wrong.filter((x) => String(x['detail']).startsWith('not tried: the password opened none of the first 3 files of this batch'))).toHaveLength(N - 3);
+    expect(rows.filter((x) => x['status'] === 'ok')).toHaveLength(5);
+  });
+
+  it('-v lists every file; the right password for the batch opens all of it', () => {
+    const v = aenv(['verify', path.join(tree, 'theirs'), '--password-file', pw, '-v']);
+    expect(v.code).toBe(1);
+    expect(v.stdout.concat(v.stderr).match(/^wrong-password /gm)).toHaveLength(N);
+    const right = aenv(['verify', path.join(tree, 'theirs'), '--password-file', other, '--json']);
+    expect(right.code, right.stderr).toBe(0);
+    expect(jsonLines(right.stdout).at(-1)).toMatchObject({ summary: { ok: N, failed: 0 } });
+  });
+});
