@@ -165,7 +165,7 @@ describe.skipIf(UNDER_MUTATION)(`real files with hostile names: raw output bytes
 
   it('a hostile PATH that is not there, and a usage error naming one, are escaped too', () => {
     const r = run(['verify', path.join(tmp.dir, `gone${ESC_TITLE}${RLO}`)]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a PATH that is not there is a usage error (issue 22)
     expectClean(r);
     expect(r.err).toContain('gone\\x1b]0;pwned\\x07\\u202e');
     const u = run(['verify', sealed, '--checksums', path.join(tmp.dir, `list${ESC_CLEAR}${CSI_C1}`)]);
