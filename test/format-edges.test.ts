@@ -113,7 +113,7 @@ describe('what the CLI shows', () => {
   });
 
   it('every status but ok and skipped is a failure (exit status 1), and each failure has a hint', () => {
-    expect(STATUSES.filter((s) => isFailure(s))).toEqual(['not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'io-error', 'tool-error', 'missing', 'bad-name', 'name-conflict', 'too-large']);
+    expect(STATUSES.filter((s) => isFailure(s))).toEqual(['not-envelope', 'unsupported', 'corrupt', 'wrong-password', 'exists', 'io-error', 'tool-error', 'missing', 'batch-mismatch', 'bad-name', 'name-conflict', 'too-large']);
     for (const s of STATUSES) expect(HINTS[s] !== '', s).toBe(isFailure(s));
   });
 });
