@@ -29,7 +29,7 @@ const text = (screen: string): string => screen.replace(/\x1b\[[\d;]*[A-Za-z]/g,
  * Runs `aenv ARGS` on a pseudo-terminal (stdin, stdout and stderr all the terminal unless
  * `redirect` says otherwise); when `Password` shows up, types each of `answers` in turn.
  */
-function onTty(args: string[], o: { answers?: string[]; env?: Record<string, string>; redirect?: string; cwd?: string } = {}): Promise<Screen> {
+function onTty(args: string[], o: { answers?: string[]; env?: Record<string, string>; redirect?: string; cwd?: string; ctrlC?: RegExp } = {}): Promise<Screen> {
   const cmd = `${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}${o.redirect ? ` ${o.redirect}` : ''}`;
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', ...o.env };
   delete env['ASPERA_SCP_FILEPASS'];
@@ -38,8 +38,13 @@ function onTty(args: string[], o: { answers?: string[]; env?: Record<string, str
   const answers = [...(o.answers ?? [])];
   let screen = '';
   let prompts = 0;
+  let typed = false;
   p.stdout.on('data', (d: Buffer) => {
     screen += d.toString();
+    if (o.ctrlC && !typed && o.ctrlC.test(text(screen))) {
+      typed = true;
+      p.stdin.write('\x03'); // Ctrl-C typed at the terminal: SIGINT to aenv
+    }
     const seen = screen.split('Password').length - 1;
     while (prompts < seen && answers.length) {
       prompts++;
@@ -191,6 +196,16 @@ describe.skipIf(!hasScript)('progress and colours', () => {
       expect(text(s.screen)).toMatch(new RegExp(`[\\r\\n]${cmd}: 1 file, ${total!.replace('.', '\\.')} in `));
       if (cmd === 'decrypt') expect(total).toBe('24.0 MiB');
     }
+  });
+
+  it('Ctrl-C during a large file: the interruption\'s lines are the last thing on the screen, no progress line is drawn after them', async () => {
+    const d = path.join(tmp.dir, 'large-int');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'big.bin'), Buffer.alloc(48 * 1024 * 1024, 9));
+    expect(aenv(['encrypt', path.join(d, 'big.bin'), '--kdf', 'pbkdf2', '--password-file', pw, '-q']).code).toBe(0);
+    const s = await onTty(['decrypt', path.join(d, 'big.bin.aspera-env'), '-o', path.join(d, 'out'), '--backend', 'noble', '--password-file', pw], { ctrlC: /decrypt 0\/1 files +[1-9]/ });
+    expect(s.code, s.screen).toBe(130);
+    expect(text(s.screen)).toMatch(/to go on, run the same command with --skip-existing\r?\n\s*$/);
   });
 
   it('without a terminal: no progress noise, no colours, no carriage returns', () => {

@@ -14,6 +14,8 @@ export class Progress {
   private t0 = Date.now();
   private last = 0;
   private shown = false;
+  /** After the summary: never drawn again (a note printed after it, such as the interruption's, leaves no bar behind). */
+  private ended = false;
 
   constructor(private readonly out: Writable, private readonly verb: string) {}
 
@@ -49,6 +51,7 @@ export class Progress {
   }
 
   draw(): void {
+    if (this.ended) return;
     // A terminal that reports no width (0, as under `script`) is taken as 80 columns wide.
     const cols = (this.out as { columns?: number }).columns || 80;
     this.out.write(`\r\x1b[K${this.line().slice(0, Math.max(10, cols - 1))}`);
@@ -62,5 +65,6 @@ export class Progress {
 
   finish(): void {
     this.clear();
+    this.ended = true;
   }
 }
