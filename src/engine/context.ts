@@ -41,8 +41,6 @@ export interface RunContext {
   cleaned: Set<string>;
   /** Folders other users can write to, already warned about. */
   warned: Set<string>;
-  /** Each batch (KDF parameters and salt) met so far: files whose header MAC no password matched, and whether one opened (engine/aenv.ts unlock). */
-  batches: Map<string, { failed: number; opened: boolean }>;
 }
 
 /** Worker threads: the cores left once the main thread has its own (reading, writing, hashing). */
@@ -58,7 +56,7 @@ export function newContext(backend: Backend, keys: KeyCache | null, progress: (n
     memory: new MemoryBudget(PAYLOAD_BUDGET),
     buffers: new BufferPool(PAYLOAD_BUDGET / 2),
     pool: backend.threads ? new ChunkPool(workers ?? poolSize(cores)) : null,
-    dirs: new Map(), cleaned: new Set(), warned: new Set(), batches: new Map(),
+    dirs: new Map(), cleaned: new Set(), warned: new Set(),
   };
 }
 
