@@ -5,7 +5,7 @@
 // damaged headers still opens. (The prompt's asking again on a terminal: cli-terminal.test.ts.)
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aenv, CLI_ONLY, jsonLines, passwordFile, tempDir } from './helpers/cli.js';
@@ -57,6 +57,18 @@ describe(`a wrong password on a batch, without a terminal${CLI_ONLY}`, () => {
     expect(new Set(wrong.map((x) => x['batch_id'])).size).toBe(1);
     expect(wrong.filter((x) => String(x['detail']).startsWith('wrong password (the header is intact but its MAC does not match'))).toHaveLength(N);
     expect(rows.filter((x) => x['status'] === 'ok')).toHaveLength(5);
+  });
+
+  it('a run that commits nothing removes the -o folder it made (issue 22: a wrong password left an empty folder); one that was there stays', () => {
+    const made = path.join(tmp.dir, 'made', 'deeper');
+    const r = aenv(['decrypt', path.join(tree, 'theirs'), '-o', made, '--password-file', pw, '-q']);
+    expect(r.code).toBe(1);
+    expect(existsSync(made)).toBe(false);
+    expect(existsSync(path.dirname(made))).toBe(true); // only the folder itself, not those mkdir -p made above it
+    const there = path.join(tmp.dir, 'there');
+    mkdirSync(there);
+    expect(aenv(['decrypt', path.join(tree, 'theirs'), '-o', there, '--password-file', pw, '-q']).code).toBe(1);
+    expect(readdirSync(there)).toEqual([]);
   });
 
   it('a batch whose first three files have damaged headers (a MAC that no password matches): the rest of it still opens', () => {

@@ -174,6 +174,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     await OutputDir.flushAll(ctx.dirs.values());
+    await out?.removeIfMadeAndEmpty();
     // the part and the files done, so that `aenv report` can say how far it got
     const code = interrupt.code();
     view.summary(tally.summary(verb, { interrupted: true, files_done: tally.rows, ...shardField(job.inputs.shard), exit_status: code }, { note: 'interrupted' }));
@@ -185,6 +186,7 @@ async function runFiles(job: FilesJob, view: RunView): Promise<number> {
   }
   // The names committed in the run's output folders are made durable once per folder, here.
   await OutputDir.flushAll(ctx.dirs.values());
+  await out?.removeIfMadeAndEmpty();
 
   // What the checks add once every file is reported, and the summary.
   if (inputs.found === 0 && inputs.problems === 0) throw noInputs(job);
