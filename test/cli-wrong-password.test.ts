@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { OFF_FILE_NONCE, OFF_HEADER_CHECK } from '../src/format/constants.js';
 import { aenv, CLI_ONLY, jsonLines, passwordFile, tempDir } from './helpers/cli.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -77,11 +78,11 @@ describe(`a wrong password on a batch, without a terminal${CLI_ONLY}`, () => {
     for (let i = 0; i < 8; i++) writeFileSync(path.join(d, `d${i}.txt`), `damaged batch ${i}\n`);
     expect(aenv(['encrypt', d, '--kdf', 'pbkdf2', '--password-file', pw, '--remove-source', '-q']).code).toBe(0);
     for (const i of [0, 1, 2]) {
-      // a flipped byte of the file nonce, with the header check (FORMAT.md: SHA-256 of bytes 0..119) made to fit: only the MAC can tell
+      // a flipped byte of the file nonce, with the header check (FORMAT.md: SHA-256 of the bytes before it) made to fit: only the MAC can tell
       const f = path.join(d, `d${i}.txt.aspera-env`);
       const b = readFileSync(f);
-      b[56 + 5]! ^= 1;
-      createHash('sha256').update(b.subarray(0, 120)).digest().copy(b, 120, 0, 8);
+      b[OFF_FILE_NONCE + 5]! ^= 1;
+      createHash('sha256').update(b.subarray(0, OFF_HEADER_CHECK)).digest().copy(b, OFF_HEADER_CHECK, 0, 8);
       writeFileSync(f, b);
     }
     const r = aenv(['decrypt', d, '-o', path.join(tmp.dir, 'o-damaged'), '--password-file', pw, '--json', '--jobs', '1']);
